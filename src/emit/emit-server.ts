@@ -1,0 +1,87 @@
+import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
+import type { MethodModel, ServiceModel } from "../model/service-model.js";
+import { docText } from "./doc-text.js";
+import type { FileImports } from "./file-imports.js";
+
+/** Emit the handler interface and the registration functions of a service. */
+export function emitServer(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+  emitHandlerInterface(f, s, im);
+  emitAddFunctions(f, s, im);
+}
+
+function emitHandlerInterface(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+  f.print(
+    f.jsDoc(
+      docText({
+        comment: s.comment,
+        summary:
+          `The handlers of ${s.desc.typeName}. Register them on a grpc-js Server with \`${s.names.add}()\`, ` +
+          `or \`${s.names.addPartial}()\` to implement only some methods.`,
+        generatedFrom: `service ${s.desc.typeName}`,
+        deprecated: s.deprecated,
+      }),
+    ),
+  );
+  f.print(f.export("interface", s.names.server), " {");
+  for (const m of s.methods) {
+    f.print(f.jsDoc(docText({ comment: m.comment, generatedFrom: `rpc ${s.desc.typeName}.${m.desc.name}`, deprecated: m.deprecated }), "  "));
+    f.print("  ", m.localName, "(", handlerSignature(m, im), ";");
+  }
+  f.print("}");
+  f.print();
+}
+
+/** `request: X, context: HandlerContext): Promise<...>` for one method kind. */
+function handlerSignature(m: MethodModel, im: FileImports): Printable {
+  const ctx = ["context: ", im.runtime("HandlerContext", true)];
+  const input = im.shape(m.desc.input);
+  const output = [im.protobuf("MessageInitShape", true), "<typeof ", im.schemaType(m.desc.output), ">"];
+  switch (m.kind) {
+    case "unary":
+      return ["request: ", input, ", ", ctx, "): Promise<", output, ">"];
+    case "server_streaming":
+      return ["request: ", input, ", ", ctx, "): AsyncIterable<", output, ">"];
+    case "client_streaming":
+      return ["requests: AsyncIterable<", input, ">, ", ctx, "): Promise<", output, ">"];
+    case "bidi_streaming":
+      return ["requests: AsyncIterable<", input, ">, ", ctx, "): AsyncIterable<", output, ">"];
+  }
+}
+
+function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+  const server = im.grpc("Server", true);
+  const options = im.runtime("ServerOptions", true);
+  const add = im.runtime("addServiceImplementation");
+  const svc = im.service(s.desc);
+  f.print(
+    f.jsDoc(
+      docText({
+        summary:
+          `Register an implementation of every method of ${s.desc.typeName} on a grpc-js Server. ` +
+          `A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ` +
+          `("internal error") and is reported through \`options.onInternalError\`.`,
+        generatedFrom: `service ${s.desc.typeName}`,
+        deprecated: s.deprecated,
+      }),
+    ),
+  );
+  f.print(f.export("function", s.names.add), "(server: ", server, ", impl: ", s.names.server, ", options?: ", options, "): void {");
+  f.print("  ", add, "(server, ", svc, ", impl, options);");
+  f.print("}");
+  f.print();
+  f.print(
+    f.jsDoc(
+      docText({
+        summary: `Register an implementation of some methods of ${s.desc.typeName}; the methods left out answer UNIMPLEMENTED.`,
+        generatedFrom: `service ${s.desc.typeName}`,
+        deprecated: s.deprecated,
+      }),
+    ),
+  );
+  f.print(
+    f.export("function", s.names.addPartial), "(server: ", server, ", impl: Partial<", s.names.server, ">, options?: ", options, "): void {",
+  );
+  f.print("  ", add, "(server, ", svc, ", impl, options);");
+  f.print("}");
+  f.print();
+}

@@ -1,0 +1,3 @@
+export { protocGenGrpckit } from "./plugin.js";
+export { generate } from "./run-plugin.js";
+export type { GrpckitOptions } from "./options/parse-options.js";

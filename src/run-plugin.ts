@@ -1,0 +1,70 @@
+import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
+import {
+  CodeGeneratorRequestSchema,
+  CodeGeneratorResponseSchema,
+  type CodeGeneratorRequest,
+  type CodeGeneratorResponse,
+} from "@bufbuild/protobuf/wkt";
+import { protocGenGrpckit } from "./plugin.js";
+import { isUserError } from "./errors.js";
+
+/**
+ * Run the plugin on one CodeGeneratorRequest (binary) and return the binary
+ * CodeGeneratorResponse.
+ *
+ * Errors in the input (a malformed request, a bad option, an unsupported
+ * construct) become the response's `error` field, with no files: that is the
+ * plugin contract protoc and buf expect, and they print the message. Anything
+ * else is a bug in the plugin and is thrown, with its stack.
+ */
+export function generate(requestBytes: Uint8Array): Uint8Array {
+  let request: CodeGeneratorRequest;
+  try {
+    request = fromBinary(CodeGeneratorRequestSchema, requestBytes);
+  } catch (err) {
+    return errorResponse(`malformed CodeGeneratorRequest on stdin: ${String(err instanceof Error ? err.message : err)}`);
+  }
+  let response: CodeGeneratorResponse;
+  try {
+    response = protocGenGrpckit.run(request);
+  } catch (err) {
+    if (!isUserError(err)) throw err;
+    return errorResponse(err.message);
+  }
+  return toBinary(CodeGeneratorResponseSchema, response);
+}
+
+function errorResponse(message: string): Uint8Array {
+  return toBinary(CodeGeneratorResponseSchema, create(CodeGeneratorResponseSchema, { error: message }));
+}
+
+/**
+ * The executable's entry point: `--version` prints the version; otherwise a
+ * CodeGeneratorRequest is read from stdin and the response written to stdout.
+ * Exit status 0 whenever a response was written (including one carrying an
+ * input error), 1 for a plugin bug (stack on stderr).
+ */
+export function runPlugin(): void {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+    process.stdout.write(`${protocGenGrpckit.name} ${protocGenGrpckit.version}\n`);
+    return;
+  }
+  if (args.length !== 0) {
+    process.stderr.write(
+      `${protocGenGrpckit.name} reads a google.protobuf.compiler.CodeGeneratorRequest on stdin and writes a CodeGeneratorResponse to stdout; run it through protoc or buf\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const chunks: Buffer[] = [];
+  process.stdin.on("data", (chunk: Buffer) => chunks.push(chunk));
+  process.stdin.on("end", () => {
+    try {
+      process.stdout.write(generate(Buffer.concat(chunks)));
+    } catch (err) {
+      process.stderr.write(`${protocGenGrpckit.name}: internal error, please report it: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  });
+}

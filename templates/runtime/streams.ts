@@ -1,0 +1,123 @@
+import type { Readable, Writable } from "node:stream";
+
+/**
+ * Options of {@link readMessages}.
+ */
+export interface ReadMessagesOptions {
+  /** Stop with `signal.reason` when this aborts. */
+  readonly signal?: AbortSignal;
+  /** Convert a stream error into the error the consumer sees. */
+  readonly mapError?: (err: unknown) => unknown;
+  /**
+   * Messages buffered before the stream is paused (backpressure: grpc-js then
+   * stops reading, and HTTP/2 flow control stops the peer). Default 16.
+   */
+  readonly highWaterMark?: number;
+}
+
+/**
+ * Read the messages of a grpc-js object-mode stream as an AsyncIterable, with
+ * backpressure: the stream is paused while `highWaterMark` messages wait to
+ * be consumed. Leaving the loop early (`break`, `return`, a throw) detaches
+ * from the stream without destroying it: the caller decides what that means
+ * for the call (a client cancels it; a server just stops reading).
+ */
+export function readMessages<T>(stream: Readable, options: ReadMessagesOptions = {}): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: () => messageIterator<T>(stream, options) };
+}
+
+function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): AsyncIterator<T> {
+  const highWaterMark = options.highWaterMark ?? 16;
+  const queue: T[] = [];
+  let ended = false;
+  let failure: { error: unknown } | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onData = (msg: T) => {
+    queue.push(msg);
+    if (queue.length >= highWaterMark) stream.pause();
+    notify();
+  };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onError = (error: unknown) => {
+    failure ??= { error: options.mapError ? options.mapError(error) : error };
+    notify();
+  };
+  const onAbort = () => onError(options.signal?.reason);
+  const detach = () => {
+    stream.off("data", onData);
+    stream.off("end", onEnd);
+    stream.off("error", onError);
+    options.signal?.removeEventListener("abort", onAbort);
+  };
+  stream.on("data", onData);
+  stream.on("end", onEnd);
+  stream.on("error", onError);
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+
+  return {
+    async next(): Promise<IteratorResult<T>> {
+      for (;;) {
+        if (failure !== undefined) {
+          detach();
+          throw failure.error;
+        }
+        if (queue.length > 0) {
+          const value = queue.shift() as T;
+          if (queue.length < highWaterMark && stream.isPaused() && !ended) stream.resume();
+          return { done: false, value };
+        }
+        if (ended) {
+          detach();
+          return { done: true, value: undefined };
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    },
+    async return(): Promise<IteratorResult<T>> {
+      detach();
+      queue.length = 0;
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/**
+ * Write one message, waiting for `drain` when the stream's buffer is full
+ * (backpressure). Rejects with `signal.reason` if the signal aborts while
+ * waiting, and with `closedError()` if the stream closes first.
+ */
+export async function writeMessage(stream: Writable, message: unknown, signal: AbortSignal | undefined): Promise<void> {
+  if (stream.write(message)) return;
+  await new Promise<void>((resolve, reject) => {
+    const cleanup = () => {
+      stream.off("drain", onDrain);
+      stream.off("close", onClose);
+      signal?.removeEventListener("abort", onAbort);
+    };
+    const onDrain = () => {
+      cleanup();
+      resolve();
+    };
+    const onClose = () => {
+      cleanup();
+      resolve();
+    };
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason);
+    };
+    stream.on("drain", onDrain);
+    stream.on("close", onClose);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
