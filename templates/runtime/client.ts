@@ -16,6 +16,7 @@ import { methodDefinition } from "./definition.js";
 import { GrpcError, Status, grpcErrorFromServiceError } from "./grpc-error.js";
 import { toMetadata, type MetadataInit } from "./metadata.js";
 import { readMessages, writeMessage } from "./streams.js";
+import { startClientHooks, type ClientHook, type ComposedClientHooks } from "./hooks.js";
 
 /**
  * Options of one call.
@@ -37,9 +38,13 @@ export interface CallOptions {
 
 /**
  * Options of a client: grpc-js client and channel options (`interceptors`,
- * `grpc.keepalive_time_ms`, `grpc.max_receive_message_length`, ...).
+ * `grpc.keepalive_time_ms`, `grpc.max_receive_message_length`, ...), plus
+ * the runtime's own.
  */
-export type ClientOptions = GrpcClientOptions;
+export type ClientOptions = GrpcClientOptions & {
+  /** Hooks run for every call, first = outermost (see `ClientHook`). Default: none. */
+  readonly hooks?: readonly ClientHook[];
+};
 
 /** A method of a generated service, with its message types. */
 type Method<I extends DescMessage, O extends DescMessage> = DescMethod & { input: I; output: O };
@@ -54,12 +59,16 @@ export type RequestStream<I extends DescMessage> = AsyncIterable<MessageInitShap
 export class ClientTransport {
   /** The underlying grpc-js client. */
   readonly grpcClient: Client;
+  /** The hooks every call runs. */
+  readonly hooks: readonly ClientHook[];
 
   /**
    * @param target - an address (`host:port`, `dns:///host:port`, `unix:/path`, ...) or an existing grpc-js Channel
    * @param credentials - channel credentials; ignored when `target` is a Channel
    */
-  constructor(target: string | Channel, credentials?: ChannelCredentials, options: ClientOptions = {}) {
+  constructor(target: string | Channel, credentials?: ChannelCredentials, clientOptions: ClientOptions = {}) {
+    const { hooks, ...options } = clientOptions;
+    this.hooks = hooks ?? [];
     if (typeof target === "string") {
       if (credentials === undefined) throw new TypeError("a client needs channel credentials, e.g. credentials.createInsecure()");
       this.grpcClient = new Client(target, credentials, options);
@@ -76,22 +85,28 @@ export class ClientTransport {
   ): Promise<MessageShape<O>> {
     const def = methodDefinition(method);
     return new Promise((resolve, reject) => {
-      const started = startCall(options);
-      if (started.error) return reject(started.error);
+      const started = startCall(method, options, this.hooks);
+      const message = started.prepare(method.input, request);
+      if (started.error) return reject(started.fail(started.error));
       const call = this.grpcClient.makeUnaryRequest(
         def.path,
         def.requestSerialize,
         def.responseDeserialize,
-        create(method.input, request),
+        message,
         started.metadata,
         { deadline: started.deadline },
         (err, response) => {
-          started.cleanup();
-          if (err) reject(grpcErrorFromServiceError(err));
-          else resolve(response as MessageShape<O>);
+          if (err) return reject(started.fail(err));
+          try {
+            started.hooks.response(response);
+          } catch (hookErr) {
+            return reject(started.fail(hookErr));
+          }
+          started.succeed();
+          resolve(response as MessageShape<O>);
         },
       );
-      observe(call, options);
+      observe(call, options, started.hooks);
       started.link(() => call.cancel());
     });
   }
@@ -108,18 +123,15 @@ export class ClientTransport {
   ): AsyncIterable<MessageShape<O>> {
     const def = methodDefinition(method);
     const client = this.grpcClient;
+    const hooks = this.hooks;
     return {
       [Symbol.asyncIterator]() {
-        const started = startCall(options);
-        if (started.error) return failingIterator(started.error);
-        const call = client.makeServerStreamRequest(
-          def.path,
-          def.requestSerialize,
-          def.responseDeserialize,
-          create(method.input, request),
-          started.metadata,
-          { deadline: started.deadline },
-        );
+        const started = startCall(method, options, hooks);
+        const message = started.prepare(method.input, request);
+        if (started.error) return failingIterator(started.fail(started.error));
+        const call = client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, message, started.metadata, {
+          deadline: started.deadline,
+        });
         return responseIterator<MessageShape<O>>(call, options, started);
       },
     };
@@ -133,8 +145,8 @@ export class ClientTransport {
   ): Promise<MessageShape<O>> {
     const def = methodDefinition(method);
     return new Promise((resolve, reject) => {
-      const started = startCall(options);
-      if (started.error) return reject(started.error);
+      const started = startCall(method, options, this.hooks);
+      if (started.error) return reject(started.fail(started.error));
       let requestError: unknown;
       const call = this.grpcClient.makeClientStreamRequest(
         def.path,
@@ -143,15 +155,20 @@ export class ClientTransport {
         started.metadata,
         { deadline: started.deadline },
         (err, response) => {
-          started.cleanup();
-          if (requestError !== undefined) reject(requestError);
-          else if (err) reject(grpcErrorFromServiceError(err));
-          else resolve(response as MessageShape<O>);
+          if (requestError !== undefined) return reject(started.fail(requestError));
+          if (err) return reject(started.fail(err));
+          try {
+            started.hooks.response(response);
+          } catch (hookErr) {
+            return reject(started.fail(hookErr));
+          }
+          started.succeed();
+          resolve(response as MessageShape<O>);
         },
       );
-      observe(call, options);
+      observe(call, options, started.hooks);
       started.link(() => call.cancel());
-      sendAll(call, method.input, requests).catch((err: unknown) => {
+      sendAll(call, method.input, requests, started).catch((err: unknown) => {
         requestError = err;
         call.cancel();
       });
@@ -171,15 +188,16 @@ export class ClientTransport {
   ): AsyncIterable<MessageShape<O>> {
     const def = methodDefinition(method);
     const client = this.grpcClient;
+    const hooks = this.hooks;
     return {
       [Symbol.asyncIterator]() {
-        const started = startCall(options);
-        if (started.error) return failingIterator(started.error);
+        const started = startCall(method, options, hooks);
+        if (started.error) return failingIterator(started.fail(started.error));
         const call = client.makeBidiStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, started.metadata, {
           deadline: started.deadline,
         });
         const requestFailure = new AbortController();
-        sendAll(call, method.input, requests).catch((err: unknown) => {
+        sendAll(call, method.input, requests, started).catch((err: unknown) => {
           requestFailure.abort(err);
           call.cancel();
         });
@@ -209,34 +227,67 @@ export function createClientTransport(
   return new ClientTransport(target, undefined, credentialsOrOptions as ClientOptions | undefined);
 }
 
+/** One client call's set-up: metadata, deadline, cancellation and hooks. */
 interface StartedCall {
-  readonly error?: GrpcError;
+  /** Set when the call must fail before it starts (already aborted, a request hook threw). */
+  error?: unknown;
   readonly metadata: Metadata;
-  readonly deadline: Date | number;
-  /** Cancel the call when the caller's signal aborts. */
+  /** Absolute deadline, ms since the Unix epoch; Infinity for none. */
+  readonly deadline: number;
+  readonly hooks: ComposedClientHooks;
+  /** Create the request message and run the request hooks; a failure is kept in `error`. */
+  prepare(schema: DescMessage, init: unknown): unknown;
+  /** Cancel the call when any of the call's signals aborts. */
   link(cancel: () => void): void;
-  /** Remove the abort listener. Idempotent. */
-  cleanup(): void;
+  /** The call succeeded: end hooks, remove listeners. */
+  succeed(): void;
+  /** The call failed: convert to GrpcError, end hooks, remove listeners. Returns the error to surface. */
+  fail(err: unknown): GrpcError;
 }
 
-function startCall(options: CallOptions): StartedCall {
-  const signal = options.signal;
+function startCall(method: DescMethod, options: CallOptions, hookList: readonly ClientHook[]): StartedCall {
+  const start = { method, metadata: toMetadata(options.metadata), deadline: resolveDeadline(options), signals: [] as AbortSignal[] };
+  if (options.signal) start.signals.push(options.signal);
+  const hooks = startClientHooks(hookList, start);
+  const signals = start.signals;
   let onAbort: (() => void) | undefined;
   const cleanup = () => {
-    if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    if (onAbort !== undefined) for (const s of signals) s.removeEventListener("abort", onAbort);
     onAbort = undefined;
   };
-  return {
-    error: signal?.aborted ? new GrpcError(Status.CANCELLED, "call cancelled before it started", { cause: signal.reason }) : undefined,
-    metadata: toMetadata(options.metadata),
-    deadline: resolveDeadline(options),
-    link(cancel) {
-      if (signal === undefined) return;
-      onAbort = cancel;
-      signal.addEventListener("abort", onAbort, { once: true });
+  const aborted = signals.find((s) => s.aborted);
+  const started: StartedCall = {
+    error: aborted ? new GrpcError(Status.CANCELLED, "call cancelled before it started", { cause: aborted.reason }) : undefined,
+    metadata: start.metadata,
+    deadline: start.deadline,
+    hooks,
+    prepare(schema, init) {
+      try {
+        const message = create(schema, init as never);
+        hooks.request(message);
+        return message;
+      } catch (err) {
+        started.error ??= err;
+        return undefined;
+      }
     },
-    cleanup,
+    link(cancel) {
+      if (signals.length === 0) return;
+      onAbort = cancel;
+      for (const s of signals) s.addEventListener("abort", onAbort, { once: true });
+    },
+    succeed() {
+      cleanup();
+      hooks.end({ code: Status.OK, message: "" });
+    },
+    fail(err) {
+      cleanup();
+      const error = grpcErrorFromServiceError(err);
+      hooks.end({ code: error.code, message: error.rawMessage, error });
+      return error;
+    },
   };
+  return started;
 }
 
 /**
@@ -259,8 +310,12 @@ export function resolveDeadline(options: Pick<CallOptions, "deadline" | "timeout
 function observe(
   call: { on(event: "metadata", l: (m: Metadata) => void): unknown; on(event: "status", l: (s: StatusObject) => void): unknown },
   options: CallOptions,
+  hooks: ComposedClientHooks,
 ): void {
-  if (options.onHeader) call.on("metadata", options.onHeader);
+  call.on("metadata", (header) => {
+    hooks.header(header);
+    options.onHeader?.(header);
+  });
   const onTrailer = options.onTrailer;
   if (onTrailer) call.on("status", (s) => onTrailer(s.metadata));
 }
@@ -271,50 +326,56 @@ function responseIterator<T>(
   started: StartedCall,
   requestFailure?: AbortSignal,
 ): AsyncIterator<T> {
-  observe(call, options);
+  observe(call, options, started.hooks);
   started.link(() => call.cancel());
-  const inner = readMessages<T>(call, {
-    signal: requestFailure,
-    mapError: grpcErrorFromServiceError,
-  })[Symbol.asyncIterator]();
+  const inner = readMessages<T>(call, { signal: requestFailure })[Symbol.asyncIterator]();
   let done = false;
-  const finish = () => {
-    if (done) return;
-    done = true;
-    started.cleanup();
-  };
   return {
     async next() {
+      if (done) return { done: true, value: undefined };
       try {
         const result = await inner.next();
-        if (result.done) finish();
+        if (result.done) {
+          done = true;
+          started.succeed();
+        } else {
+          started.hooks.response(result.value);
+        }
         return result;
       } catch (err) {
-        finish();
+        done = true;
         call.cancel();
-        throw err;
+        throw started.fail(err);
       }
     },
     async return() {
-      if (!done) call.cancel();
-      finish();
-      return inner.return ? inner.return() : { done: true, value: undefined };
+      if (!done) {
+        done = true;
+        call.cancel();
+        started.fail(new GrpcError(Status.CANCELLED, "the caller stopped reading the response stream"));
+      }
+      await inner.return?.();
+      return { done: true, value: undefined };
     },
   };
 }
 
+/** Send every request of a stream with backpressure, then half-close. Stops pulling once the call is over. */
 async function sendAll(
   call: ClientWritableStream<unknown> | ClientDuplexStream<unknown, unknown>,
   schema: DescMessage,
   requests: RequestStream<DescMessage>,
+  started: StartedCall,
 ): Promise<void> {
   let ended = false;
   const onStatus = () => (ended = true);
   call.once("status", onStatus);
   try {
     for await (const request of requests) {
-      if (ended) return; // the call is over: stop pulling requests
-      await writeMessage(call, create(schema, request), undefined);
+      if (ended) return;
+      const message = create(schema, request);
+      started.hooks.request(message);
+      await writeMessage(call, message, undefined);
     }
     if (!ended) call.end();
   } finally {

@@ -9,3 +9,13 @@ export type { HandlerContext } from "./server-context.js";
 export { ClientTransport, createClientTransport, resolveDeadline, type CallOptions, type ClientOptions, type RequestStream } from "./client.js";
 export { toMetadata, type MetadataInit } from "./metadata.js";
 export { readMessages, writeMessage, type ReadMessagesOptions } from "./streams.js";
+export {
+  startClientHooks,
+  startServerHooks,
+  type CallResult,
+  type ClientCallHooks,
+  type ClientCallStart,
+  type ClientHook,
+  type ServerCallHooks,
+  type ServerHook,
+} from "./hooks.js";

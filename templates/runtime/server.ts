@@ -13,7 +13,9 @@ import type {
 import { Metadata } from "@grpc/grpc-js";
 import { createServiceDefinition, methodPath } from "./definition.js";
 import { GrpcError, Status, type StatusObject } from "./grpc-error.js";
-import { startServerCall, type ServerCallState } from "./server-context.js";
+import { startServerCall, type ServerCallState, type SurfaceCall } from "./server-context.js";
+import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
+import { mergeMetadata } from "./metadata.js";
 import { readMessages, writeMessage } from "./streams.js";
 
 /**
@@ -27,9 +29,20 @@ export interface ServerOptions {
    * error with `console.error`, naming the method.
    */
   readonly onInternalError?: (error: unknown, path: string) => void;
+  /** Hooks run for every call, first = outermost (see `ServerHook`). Default: none. */
+  readonly hooks?: readonly ServerHook[];
 }
 
 type AnyHandler = (...args: never[]) => unknown;
+type Report = (error: unknown, path: string) => void;
+
+/** One call being served: the state the handler context comes from, and its hooks. */
+interface ServedCall {
+  readonly method: DescMethod;
+  readonly state: ServerCallState;
+  readonly hooks: ComposedServerHooks;
+  readonly report: Report;
+}
 
 /**
  * Register an implementation of a service on a grpc-js Server. For each
@@ -63,109 +76,123 @@ export function addServiceImplementation(
 
 function createMethodHandler(method: DescMethod, fn: AnyHandler, options: ServerOptions): UntypedHandleCall {
   const report = options.onInternalError ?? defaultReport;
+  const hookList = options.hooks ?? [];
+  const serve = (call: SurfaceCall): ServedCall => {
+    const state = startServerCall(call, method);
+    return { method, state, hooks: startServerHooks(hookList, method, state.context), report };
+  };
   switch (method.methodKind) {
     case "unary":
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        const state = startServerCall(call, method);
-        respondOnce(state, method, () => fn(call.request as never, state.context as never), callback, report);
+        const c = serve(call);
+        respondOnce(c, () => {
+          c.hooks.request(call.request);
+          return fn(call.request as never, c.state.context as never);
+        }, callback);
       };
     case "server_streaming":
       return (call: ServerWritableStream<unknown, unknown>) => {
-        const state = startServerCall(call, method);
-        const responses = () => fn(call.request as never, state.context as never) as AsyncIterable<unknown>;
-        respondStream(state, method, call, responses, report);
+        const c = serve(call);
+        respondStream(c, call, () => {
+          c.hooks.request(call.request);
+          return fn(call.request as never, c.state.context as never) as AsyncIterable<unknown>;
+        });
       };
     case "client_streaming":
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        const state = startServerCall(call, method);
-        const requests = readMessages(call, { signal: state.context.signal });
-        respondOnce(state, method, () => fn(requests as never, state.context as never), callback, report);
+        const c = serve(call);
+        respondOnce(c, () => fn(requestsOf(c, call) as never, c.state.context as never), callback);
       };
     case "bidi_streaming":
       return (call: ServerDuplexStream<unknown, unknown>) => {
-        const state = startServerCall(call, method);
-        const requests = readMessages(call, { signal: state.context.signal });
-        const responses = () => fn(requests as never, state.context as never) as AsyncIterable<unknown>;
-        respondStream(state, method, call, responses, report);
+        const c = serve(call);
+        respondStream(c, call, () => fn(requestsOf(c, call) as never, c.state.context as never) as AsyncIterable<unknown>);
       };
   }
 }
 
+/** The request messages of a client-streaming or bidi call, each passed through the hooks. */
+async function* requestsOf(c: ServedCall, call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) {
+  for await (const message of readMessages(call, { signal: c.state.context.signal })) {
+    c.hooks.request(message);
+    yield message;
+  }
+}
+
 /** Unary and client-streaming: one response, or an error, through the callback. */
-function respondOnce(
-  state: ServerCallState,
-  method: DescMethod,
-  run: () => unknown,
-  callback: sendUnaryData<unknown>,
-  report: (error: unknown, path: string) => void,
-): void {
-  new Promise((resolve) => resolve(run())).then(
+function respondOnce(c: ServedCall, run: () => unknown, callback: sendUnaryData<unknown>): void {
+  const { state, hooks, method } = c;
+  new Promise((resolve) => resolve(hooks.around(run))).then(
     (response) => {
-      if (state.context.signal.aborted) return state.finish();
+      if (state.context.signal.aborted) return endAborted(c);
       let message: unknown;
       try {
         message = create(method.output, response as never);
+        hooks.response(message);
       } catch (err) {
-        return fail(state, err, report, (s) => callback(s as never));
+        return fail(c, err, (s) => callback(s as never));
       }
       state.context.sendHeader();
       state.finish();
+      hooks.end({ code: Status.OK, message: "" });
       callback(null, message, state.context.responseTrailer);
     },
-    (err: unknown) => fail(state, err, report, (s) => callback(s as never)),
+    (err: unknown) => fail(c, err, (s) => callback(s as never)),
   );
 }
 
 /** Server-streaming and bidi: write every response with backpressure, then the status. */
 function respondStream(
-  state: ServerCallState,
-  method: DescMethod,
+  c: ServedCall,
   call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
   responses: () => AsyncIterable<unknown>,
-  report: (error: unknown, path: string) => void,
 ): void {
+  const { state, hooks, method } = c;
   const signal = state.context.signal;
   const pump = async () => {
     for await (const response of responses()) {
       if (signal.aborted) throw signal.reason;
       const message = create(method.output, response as never);
+      hooks.response(message);
       state.context.sendHeader();
       await writeMessage(call, message, signal);
     }
   };
-  pump().then(
+  hooks.around(pump).then(
     () => {
-      if (signal.aborted) return state.finish();
+      if (signal.aborted) return endAborted(c);
       state.context.sendHeader();
       state.finish();
+      hooks.end({ code: Status.OK, message: "" });
       call.end(state.context.responseTrailer);
     },
-    (err: unknown) => fail(state, err, report, (s) => call.emit("error", s)),
+    (err: unknown) => fail(c, err, (s) => call.emit("error", s)),
   );
 }
 
+/** The call was cancelled or expired while the handler ran: nothing can be sent any more. */
+function endAborted(c: ServedCall, error?: unknown): void {
+  c.state.finish();
+  const reason = c.state.context.signal.reason as GrpcError;
+  c.hooks.end({ code: reason.code, message: reason.rawMessage, error });
+}
+
 /** Send the status for a failed handler; unknown errors become INTERNAL and are reported locally. */
-function fail(
-  state: ServerCallState,
-  err: unknown,
-  report: (error: unknown, path: string) => void,
-  send: (status: StatusObject & { message: string }) => void,
-): void {
-  const aborted = state.context.signal.aborted;
+function fail(c: ServedCall, err: unknown, send: (status: StatusObject & { message: string }) => void): void {
+  const { state, hooks } = c;
+  if (state.context.signal.aborted) return endAborted(c, err);
   const trailers = state.errorTrailers();
   state.finish();
-  if (aborted) return; // the call is already over (cancelled or expired); nothing can be sent.
   let status: StatusObject;
   if (err instanceof GrpcError) {
     const metadata = trailers.clone();
-    for (const [key] of Object.entries(err.metadata.getMap())) {
-      for (const v of err.metadata.get(key)) metadata.add(key, v);
-    }
+    mergeMetadata(metadata, err.metadata);
     status = { code: err.code, details: err.rawMessage, metadata };
   } else {
-    report(err, state.context.path);
+    c.report(err, state.context.path);
     status = { code: Status.INTERNAL, details: "internal error", metadata: trailers };
   }
+  hooks.end({ code: status.code, message: status.details, error: err });
   send({ ...status, message: status.details });
 }
 

@@ -1,0 +1,140 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import type { Metadata } from "@grpc/grpc-js";
+import type { Status } from "./grpc-error.js";
+import type { HandlerContext } from "./server-context.js";
+
+/**
+ * Extension points of the runtime. Validation, telemetry and deadline
+ * propagation are hooks; users can add their own. A hook is called once per
+ * call and returns the per-call callbacks it wants (or undefined).
+ *
+ * Order: hooks run in the order given, the first is the outermost: its
+ * `around` wraps the others', its `request` / `response` callbacks run first,
+ * its `end` runs last.
+ */
+
+/** How a call ended. */
+export interface CallResult {
+  /** The status code sent (server) or received (client); OK on success. */
+  readonly code: Status;
+  /** The status message (`grpc-message`). */
+  readonly message: string;
+  /** What the handler threw (server) or the GrpcError the call failed with (client). */
+  readonly error?: unknown;
+}
+
+/** Per-call callbacks of a server hook. All optional. */
+export interface ServerCallHooks {
+  /** Run the handler (and everything it awaits) inside this function, e.g. to set an async context. Must return `fn()`. */
+  around?<T>(fn: () => T): T;
+  /** Each request message, before the handler sees it. Throw a GrpcError to fail the call with that status. */
+  request?(message: unknown): void;
+  /** Each response message, before it is sent. */
+  response?(message: unknown): void;
+  /** The call ended (status sent, or cancelled / expired). Called once. */
+  end?(result: CallResult): void;
+}
+
+/** A server hook: called when a call starts, before the handler. */
+export type ServerHook = (method: DescMethod, context: HandlerContext) => ServerCallHooks | undefined;
+
+/** What a client hook sees (and may change) before a call starts. */
+export interface ClientCallStart {
+  readonly method: DescMethod;
+  /** Request metadata about to be sent; hooks may add entries (e.g. trace context). */
+  readonly metadata: Metadata;
+  /** The absolute deadline in milliseconds since the Unix epoch, `Infinity` for none. Hooks may lower it. */
+  deadline: number;
+  /** Extra signals that cancel the call (e.g. an inherited cancellation); hooks may push. */
+  readonly signals: AbortSignal[];
+}
+
+/** Per-call callbacks of a client hook. All optional. */
+export interface ClientCallHooks {
+  /** Each request message before it is sent. Throw a GrpcError to fail the call locally with it. */
+  request?(message: unknown): void;
+  /** Each response message, before the caller sees it. */
+  response?(message: unknown): void;
+  /** The response headers. */
+  header?(header: Metadata): void;
+  /** The call ended. Called once. */
+  end?(result: CallResult): void;
+}
+
+/** A client hook: called once per call, before anything is sent. */
+export type ClientHook = (start: ClientCallStart) => ClientCallHooks | undefined;
+
+/** The hooks of one call, composed. */
+export interface ComposedServerHooks {
+  around<T>(fn: () => T): T;
+  request(message: unknown): void;
+  response(message: unknown): void;
+  end(result: CallResult): void;
+}
+
+const noServerHooks: ComposedServerHooks = {
+  around: (fn) => fn(),
+  request: () => {},
+  response: () => {},
+  end: () => {},
+};
+
+/** Start the server hooks of one call and compose them (first = outermost). */
+export function startServerHooks(hooks: readonly ServerHook[], method: DescMethod, context: HandlerContext): ComposedServerHooks {
+  if (hooks.length === 0) return noServerHooks;
+  const started = hooks.map((h) => h(method, context)).filter((h): h is ServerCallHooks => h !== undefined);
+  if (started.length === 0) return noServerHooks;
+  let ended = false;
+  return {
+    around<T>(fn: () => T): T {
+      let run = fn;
+      for (let i = started.length - 1; i >= 0; i--) {
+        const h = started[i];
+        const inner = run;
+        if (h?.around) run = () => h.around!(inner);
+      }
+      return run();
+    },
+    request(message) {
+      for (const h of started) h.request?.(message);
+    },
+    response(message) {
+      for (const h of started) h.response?.(message);
+    },
+    end(result) {
+      if (ended) return;
+      ended = true;
+      for (let i = started.length - 1; i >= 0; i--) started[i]?.end?.(result);
+    },
+  };
+}
+
+/** The client hooks of one call, composed. */
+export interface ComposedClientHooks {
+  request(message: unknown): void;
+  response(message: unknown): void;
+  header(header: Metadata): void;
+  end(result: CallResult): void;
+}
+
+/** Start the client hooks of one call and compose them (first = outermost). */
+export function startClientHooks(hooks: readonly ClientHook[], start: ClientCallStart): ComposedClientHooks {
+  const started = hooks.map((h) => h(start)).filter((h): h is ClientCallHooks => h !== undefined);
+  let ended = false;
+  return {
+    request(message) {
+      for (const h of started) h.request?.(message);
+    },
+    response(message) {
+      for (const h of started) h.response?.(message);
+    },
+    header(header) {
+      for (const h of started) h.header?.(header);
+    },
+    end(result) {
+      if (ended) return;
+      ended = true;
+      for (let i = started.length - 1; i >= 0; i--) started[i]?.end?.(result);
+    },
+  };
+}
