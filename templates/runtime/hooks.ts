@@ -57,8 +57,24 @@ export interface ClientCallHooks {
   response?(message: unknown): void;
   /** The response headers. */
   header?(header: Metadata): void;
+  /**
+   * A new attempt of the call starts (retries, hedging). `attempt` counts from 1;
+   * `backoffMs` is the delay waited before it (0 for the first). Called by the
+   * retry runtime, once per attempt, the first included.
+   */
+  attempt?(info: AttemptInfo): void;
   /** The call ended. Called once. */
   end?(result: CallResult): void;
+}
+
+/** One attempt of a call (gRFC A6). */
+export interface AttemptInfo {
+  /** 1 for the first attempt, 2 for the first retry, ... */
+  readonly attempt: number;
+  /** Milliseconds waited before this attempt (backoff or server pushback); 0 for the first. */
+  readonly backoffMs: number;
+  /** Why the previous attempt failed, for retries. */
+  readonly previous?: CallResult;
 }
 
 /** A client hook: called once per call, before anything is sent. */
@@ -111,6 +127,7 @@ export function startServerHooks(hooks: readonly ServerHook[], method: DescMetho
 
 /** The client hooks of one call, composed. */
 export interface ComposedClientHooks {
+  attempt(info: AttemptInfo): void;
   request(message: unknown): void;
   response(message: unknown): void;
   header(header: Metadata): void;
@@ -122,6 +139,9 @@ export function startClientHooks(hooks: readonly ClientHook[], start: ClientCall
   const started = hooks.map((h) => h(start)).filter((h): h is ClientCallHooks => h !== undefined);
   let ended = false;
   return {
+    attempt(info) {
+      for (const h of started) h.attempt?.(info);
+    },
     request(message) {
       for (const h of started) h.request?.(message);
     },

@@ -12,6 +12,7 @@ export { readMessages, writeMessage, type ReadMessagesOptions } from "./streams.
 export {
   startClientHooks,
   startServerHooks,
+  type AttemptInfo,
   type CallResult,
   type ClientCallHooks,
   type ClientCallStart,
