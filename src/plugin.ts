@@ -8,11 +8,13 @@ const name = "protoc-gen-grpckit";
 
 /**
  * Generate one `<file>_grpckit.ts` (or `.js` / `.d.ts`) per proto file that
- * declares services. Every file's model is built before anything is printed,
- * so an error in any input leaves no partial output.
+ * declares services (files without services give an empty file, which
+ * protoplugin drops unless `keep_empty_files=true`). Every file's model is
+ * built before anything is printed, so an error in any input leaves no
+ * partial output.
  */
 function generateTs(schema: Schema<GrpckitOptions>): void {
-  const models = schema.files.filter((file) => file.services.length > 0).map(buildFileModel);
+  const models = schema.files.map(buildFileModel);
   for (const model of models) emitFile(schema, model);
 }
 

@@ -5,11 +5,10 @@ import type { FileImports } from "./file-imports.js";
 
 /** Emit the grpc-js ServiceDefinition constant of a service. */
 export function emitDefinition(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
-  const paths = s.methods.map((m) => `\`${m.path}\``).join(", ");
   f.print(
     f.jsDoc(
       docText({
-        summary: `The grpc-js ServiceDefinition of ${s.desc.typeName} (methods ${paths}), with protobuf binary serializers.`,
+        summary: `The grpc-js ServiceDefinition of ${s.desc.typeName}: method paths, stream flags and protobuf binary serializers.`,
         generatedFrom: `service ${s.desc.typeName}`,
         deprecated: s.deprecated,
       }),

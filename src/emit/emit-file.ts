@@ -11,10 +11,11 @@ export function generatedFileName(protoFileName: string): string {
   return `${protoFileName}_grpckit.ts`;
 }
 
-/** Emit the services file of one proto file. */
+/** Emit the services file of one proto file (empty when it declares no services). */
 export function emitFile(schema: Schema<GrpckitOptions>, model: FileModel): void {
   const f = schema.generateFile(generatedFileName(model.desc.name));
   f.preamble(model.desc);
+  if (model.services.length === 0) return;
   const im = createFileImports(f, schema.options);
   for (const s of model.services) {
     emitDefinition(f, s, im);
