@@ -2,6 +2,7 @@ import { createEcmaScriptPlugin, type Schema, type Plugin } from "@bufbuild/prot
 import { parseOptions, type GrpckitOptions } from "./options/parse-options.js";
 import { buildFileModel } from "./model/service-model.js";
 import { emitFile } from "./emit/emit-file.js";
+import { generateValidators } from "./validate/generate-validators.js";
 import { pluginVersion } from "./version.js";
 
 const name = "protoc-gen-grpckit";
@@ -15,7 +16,8 @@ const name = "protoc-gen-grpckit";
  */
 function generateTs(schema: Schema<GrpckitOptions>): void {
   const models = schema.files.map(buildFileModel);
-  for (const model of models) emitFile(schema, model);
+  const validators = generateValidators(schema);
+  for (const model of models) emitFile(schema, model, validators);
 }
 
 const inner = createEcmaScriptPlugin<GrpckitOptions>({

@@ -1,15 +1,23 @@
 import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
 import type { MethodModel, ServiceModel } from "../model/service-model.js";
+import type { ServiceEmitOptions } from "./emit-server.js";
 import { docText } from "./doc-text.js";
 import type { FileImports } from "./file-imports.js";
 
-/** Emit the typed client class of a service. */
-export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+/**
+ * Emit the typed client class of a service. With `telemetry` on, the
+ * transport comes from the runtime's telemetry part (a client telemetry hook
+ * in front of the caller's hooks) and the options type accepts `telemetry`.
+ */
+export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports, options: ServiceEmitOptions & { readonly policies?: string }): void {
   const transport = im.runtime("ClientTransport", true);
-  const createTransport = im.runtime("createClientTransport");
+  const createTransport = options.telemetry ? im.telemetry("createTracedClientTransport") : im.runtime("createClientTransport");
   const channel = im.grpc("Channel", true);
   const credentials = im.grpc("ChannelCredentials", true);
-  const clientOptions = im.runtime("ClientOptions", true);
+  const baseOptions = options.telemetry ? im.telemetry("TracedClientOptions", true) : im.runtime("ClientOptions", true);
+  const validators = options.requestValidators;
+  const clientOptions: Printable = validators ? [baseOptions, " & ", im.runtime("ClientValidationOptions", true)] : baseOptions;
+  const args: Printable = validators ? ["...", im.runtime("withClientValidation"), "(", validators, ", target, credentialsOrOptions, options)"] : "target, credentialsOrOptions, options";
   f.print(
     f.jsDoc(
       docText({
@@ -31,7 +39,8 @@ export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports): 
   f.print("  /** Use an existing grpc-js Channel. */");
   f.print("  constructor(channel: ", channel, ", options?: ", clientOptions, ");");
   f.print("  constructor(target: string | ", channel, ", credentialsOrOptions?: ", credentials, " | ", clientOptions, ", options?: ", clientOptions, ") {");
-  f.print("    this.transport = ", createTransport, "(target, credentialsOrOptions, options);");
+  f.print("    this.transport = ", createTransport, "(", args, ");");
+  if (options.policies !== undefined) f.print("    this.transport.setPolicies(", options.policies, ");");
   f.print("  }");
   for (const m of s.methods) {
     f.print();

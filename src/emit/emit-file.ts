@@ -5,6 +5,10 @@ import { createFileImports } from "./file-imports.js";
 import { emitDefinition } from "./emit-definition.js";
 import { emitServer } from "./emit-server.js";
 import { emitClient } from "./emit-client.js";
+import { emitServicePolicies, policiesName } from "./emit-service-policies.js";
+import { buildServicePolicyModel } from "../model/retry-policy.js";
+import { emitRequestValidators } from "./emit-request-validators.js";
+import type { GeneratedValidators } from "../validate/generate-validators.js";
 
 /** The generated file's name for a proto file: `foo/v1/foo.proto` gives `foo/v1/foo_grpckit.ts`. */
 export function generatedFileName(protoFileName: string): string {
@@ -12,14 +16,18 @@ export function generatedFileName(protoFileName: string): string {
 }
 
 /** Emit the services file of one proto file (empty when it declares no services). */
-export function emitFile(schema: Schema<GrpckitOptions>, model: FileModel): void {
+export function emitFile(schema: Schema<GrpckitOptions>, model: FileModel, validators?: GeneratedValidators): void {
   const f = schema.generateFile(generatedFileName(model.desc.name));
   f.preamble(model.desc);
   if (model.services.length === 0) return;
   const im = createFileImports(f, schema.options);
   for (const s of model.services) {
     emitDefinition(f, s, im);
-    if (schema.options.server) emitServer(f, s, im);
-    if (schema.options.client) emitClient(f, s, im);
+    const requestValidators = emitRequestValidators(f, s, im, validators);
+    if (schema.options.server) emitServer(f, s, im, { ...schema.options, requestValidators });
+    if (schema.options.client) {
+      emitServicePolicies(f, s, buildServicePolicyModel(model.desc, s, schema.options.resilience), im);
+      emitClient(f, s, im, { ...schema.options, requestValidators, policies: policiesName(s) });
+    }
   }
 }

@@ -1,12 +1,16 @@
 import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
 import type { MethodModel, ServiceModel } from "../model/service-model.js";
+import type { GrpckitOptions } from "../options/parse-options.js";
 import { docText } from "./doc-text.js";
 import type { FileImports } from "./file-imports.js";
 
+/** Plugin options the service emitters read, plus the name of the service's `<Service>RequestValidators` (undefined: no validated method). */
+export type ServiceEmitOptions = Pick<GrpckitOptions, "telemetry"> & { readonly requestValidators?: string | undefined };
+
 /** Emit the handler interface and the registration functions of a service. */
-export function emitServer(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+export function emitServer(f: GeneratedFile, s: ServiceModel, im: FileImports, options: ServiceEmitOptions): void {
   emitHandlerInterface(f, s, im);
-  emitAddFunctions(f, s, im);
+  emitAddFunctions(f, s, im, options);
 }
 
 function emitHandlerInterface(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
@@ -48,9 +52,14 @@ function handlerSignature(m: MethodModel, im: FileImports): Printable {
   }
 }
 
-function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+/** `add<Service>` / `addPartial<Service>`; with telemetry, options pass through `withServerTelemetry`. */
+function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports, emitOptions: ServiceEmitOptions): void {
   const server = im.grpc("Server", true);
-  const options = im.runtime("ServerOptions", true);
+  const validators = emitOptions.requestValidators;
+  const baseOptions = emitOptions.telemetry ? im.telemetry("TracedServerOptions", true) : im.runtime("ServerOptions", true);
+  const options: Printable = validators ? [baseOptions, " & ", im.runtime("ServerValidationOptions", true)] : baseOptions;
+  const validated: Printable = validators ? [im.runtime("withRequestValidation"), "(", validators, ", options)"] : "options";
+  const passed: Printable = emitOptions.telemetry ? [im.telemetry("withServerTelemetry"), "(", validated, ")"] : validated;
   const add = im.runtime("addServiceImplementation");
   const svc = im.service(s.desc);
   f.print(
@@ -66,7 +75,7 @@ function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports): v
     ),
   );
   f.print(f.export("function", s.names.add), "(server: ", server, ", impl: ", s.names.server, ", options?: ", options, "): void {");
-  f.print("  ", add, "(server, ", svc, ", impl, options);");
+  f.print("  ", add, "(server, ", svc, ", impl, ", passed, ");");
   f.print("}");
   f.print();
   f.print(
@@ -81,7 +90,7 @@ function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports): v
   f.print(
     f.export("function", s.names.addPartial), "(server: ", server, ", impl: Partial<", s.names.server, ">, options?: ", options, "): void {",
   );
-  f.print("  ", add, "(server, ", svc, ", impl, options);");
+  f.print("  ", add, "(server, ", svc, ", impl, ", passed, ");");
   f.print("}");
   f.print();
 }

@@ -19,6 +19,8 @@ export interface FileImports {
   service(desc: DescService): ImportSymbol;
   /** A symbol of the protoc-gen-grpckit runtime. */
   runtime(name: string, typeOnly?: boolean): ImportSymbol;
+  /** A symbol of the runtime's OpenTelemetry part, `<runtime_import>/telemetry`. */
+  telemetry(name: string, typeOnly?: boolean): ImportSymbol;
   /** A symbol of `@grpc/grpc-js`. */
   grpc(name: string, typeOnly?: boolean): ImportSymbol;
   /** A symbol of `@bufbuild/protobuf`. */
@@ -40,6 +42,7 @@ export function createFileImports(f: GeneratedFile, options: GrpckitOptions): Fi
     schemaType: (d) => once(`schema-type:${d.typeName}`, () => f.importSchema(d, true)),
     service: (d) => once(`service:${d.typeName}`, () => f.importSchema(d)),
     runtime: (n, t = false) => once(`rt:${n}:${t}`, () => f.import(n, options.runtimeImport, t)),
+    telemetry: (n, t = false) => once(`otel:${n}:${t}`, () => f.import(n, `${options.runtimeImport}/telemetry`, t)),
     grpc: (n, t = false) => once(`grpc:${n}:${t}`, () => f.import(n, "@grpc/grpc-js", t)),
     protobuf: (n, t = false) => once(`pb:${n}:${t}`, () => f.import(n, "@bufbuild/protobuf", t)),
   };

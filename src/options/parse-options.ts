@@ -1,3 +1,5 @@
+import { defaultResilienceOptions, resilienceParsers, type ResilienceOptions } from "./parse-resilience-options.js";
+
 /**
  * The plugin's own options (protoplugin parses its standard ones: `target`,
  * `import_extension`, `js_import_style`, `rewrite_imports`, `keep_empty_files`,
@@ -13,12 +15,39 @@ export interface GrpckitOptions {
    * `runtime_import`, default `protoc-gen-grpckit/runtime`.
    */
   readonly runtimeImport: string;
+  /**
+   * Wire OpenTelemetry into generated clients and `add<Service>` functions
+   * through the runtime's telemetry hooks (`<runtime_import>/telemetry`,
+   * which needs the peer dependency `@opentelemetry/api`). Option
+   * `telemetry`, default `true`; `false` generates code that never loads
+   * OpenTelemetry.
+   */
+  readonly telemetry: boolean;
+  /**
+   * Emit `<file>_validate.ts` validators from buf.validate rules, and make
+   * generated servers validate requests. Option `validate`, default `true`.
+   */
+  readonly validate: boolean;
+  /**
+   * What to do with rules that cannot hold (bad CEL, a rule of the wrong
+   * type, an invalid regex): `error` (default) fails generation naming the
+   * file and element; `runtime_error` generates a validator that returns
+   * `{ kind: "error" }` (protovalidate's behaviour; used by the conformance
+   * run). Option `invalid_rules`.
+   */
+  readonly invalidRules: "error" | "runtime_error";
+  /** Retry, hedging, throttling and default deadline options of generated clients (see ResilienceOptions). */
+  readonly resilience: ResilienceOptions;
 }
 
 export const defaultOptions: GrpckitOptions = {
   server: true,
   client: true,
   runtimeImport: "protoc-gen-grpckit/runtime",
+  telemetry: true,
+  validate: true,
+  invalidRules: "error",
+  resilience: defaultResilienceOptions,
 };
 
 type RawOption = { key: string; value: string };
@@ -28,7 +57,16 @@ const parsers: Record<string, Parser> = {
   server: (v, k) => ({ server: parseBool(v, k) }),
   client: (v, k) => ({ client: parseBool(v, k) }),
   runtime_import: (v, k) => ({ runtimeImport: parseModuleSpecifier(v, k) }),
+  validate: (v, k) => ({ validate: parseBool(v, k) }),
+  invalid_rules: (v, k) => {
+    if (v === "error" || v === "runtime_error") return { invalidRules: v };
+    throw new Error(`option "${k}" takes error or runtime_error, not "${v}"`);
+  },
+  telemetry: (v, k) => ({ telemetry: parseBool(v, k) }),
 };
+for (const [key, parse] of Object.entries(resilienceParsers)) {
+  parsers[key] = (v, k) => ({ resilience: parse(v, k) as ResilienceOptions });
+}
 
 /**
  * Parse the options protoplugin did not recognise. Throws an Error naming the
@@ -46,7 +84,9 @@ export function parseOptions(raw: readonly RawOption[]): GrpckitOptions {
     }
     if (seen.has(key)) throw new Error(`option "${key}" is given more than once`);
     seen.add(key);
-    options = { ...options, ...parse(value, key) };
+    const parsed = parse(value, key);
+    // resilience keys each give part of one value: merge them
+    options = { ...options, ...parsed, resilience: { ...options.resilience, ...parsed.resilience } };
   }
   if (!options.server && !options.client) {
     throw new Error(`options "server=false" and "client=false" together leave nothing to generate`);

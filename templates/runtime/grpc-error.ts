@@ -1,4 +1,7 @@
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
+import { anyIs, anyUnpack, type Any } from "@bufbuild/protobuf/wkt";
 import { Metadata, status as Status } from "@grpc/grpc-js";
+import { decodeStatusDetails, encodeStatusDetails, statusDetailsKey } from "./status-details.js";
 
 export { Status };
 
@@ -19,6 +22,12 @@ export interface StatusObject {
  *
  * Status codes are the grpc-js `status` enum, re-exported as `Status`
  * (https://grpc.github.io/grpc/core/md_doc_statuscodes.html).
+ *
+ * Rich errors (gRPC richer error model, `google.rpc.Status`): `details` are
+ * `google.protobuf.Any` messages (e.g. `google.rpc.BadRequest`, see
+ * `error-details.ts`). A server sends them encoded as a `google.rpc.Status`
+ * in the `grpc-status-details-bin` trailer; a client decodes that trailer
+ * into `details`, read with `findDetail(BadRequestSchema)`.
  */
 export class GrpcError extends Error {
   override name = "GrpcError";
@@ -28,12 +37,48 @@ export class GrpcError extends Error {
   readonly rawMessage: string;
   /** Trailing metadata: sent with the status by a server, received with it by a client. */
   readonly metadata: Metadata;
+  private decodedDetails: readonly Any[] | undefined;
 
-  constructor(code: Status, message: string, options?: { metadata?: Metadata; cause?: unknown }) {
+  /**
+   * @param options.details - error details to send (server side); they are
+   *   written into `metadata` as `grpc-status-details-bin` right away. Without
+   *   it, details are read lazily from `metadata` (client side).
+   */
+  constructor(code: Status, message: string, options?: GrpcErrorOptions) {
     super(`[${Status[code] ?? code}] ${message}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = code;
     this.rawMessage = message;
     this.metadata = options?.metadata ?? new Metadata();
+    if (options?.details !== undefined && options.details.length > 0) {
+      this.decodedDetails = [...options.details];
+      this.metadata.set(statusDetailsKey, Buffer.from(encodeStatusDetails(code, message, options.details)));
+    }
+  }
+
+  /**
+   * The error details (`google.rpc.Status.details`), each a
+   * `google.protobuf.Any`. Empty when there are none or the trailer could not
+   * be decoded.
+   */
+  get details(): readonly Any[] {
+    this.decodedDetails ??= decodeStatusDetails(this.metadata, this.code);
+    return this.decodedDetails;
+  }
+
+  /** The first detail of the given type, unpacked, e.g. `err.findDetail(BadRequestSchema)`; undefined if none. */
+  findDetail<Desc extends DescMessage>(schema: Desc): MessageShape<Desc> | undefined {
+    const any = this.details.find((d) => anyIs(d, schema));
+    return any === undefined ? undefined : anyUnpack(any, schema);
+  }
+
+  /** Every detail of the given type, unpacked, in order. */
+  findDetails<Desc extends DescMessage>(schema: Desc): MessageShape<Desc>[] {
+    const out: MessageShape<Desc>[] = [];
+    for (const d of this.details) {
+      const m = anyIs(d, schema) ? anyUnpack(d, schema) : undefined;
+      if (m !== undefined) out.push(m);
+    }
+    return out;
   }
 
   /** The status code's name, e.g. `"UNAVAILABLE"`. */
@@ -45,6 +90,16 @@ export class GrpcError extends Error {
   toStatusObject(): StatusObject {
     return { code: this.code, details: this.rawMessage, metadata: this.metadata };
   }
+}
+
+/** Options of a GrpcError. */
+export interface GrpcErrorOptions {
+  /** Trailing metadata. Default: empty. */
+  readonly metadata?: Metadata;
+  /** The underlying error (`Error.cause`). */
+  readonly cause?: unknown;
+  /** Error details, e.g. `[packDetail(BadRequestSchema, {...})]`. Default: none. */
+  readonly details?: readonly Any[];
 }
 
 /**

@@ -20,3 +20,66 @@ export {
   type ServerCallHooks,
   type ServerHook,
 } from "./hooks.js";
+export { type GrpcErrorOptions } from "./grpc-error.js";
+export { statusDetailsKey, encodeStatusDetails, decodeStatusDetails } from "./status-details.js";
+export {
+  badRequestError,
+  packDetail,
+  pushbackError,
+  retryPushbackKey,
+  serverPushbackMs,
+  type FieldViolationInit,
+  type PushbackOptions,
+} from "./error-details.js";
+export {
+  BadRequestSchema,
+  BadRequest_FieldViolationSchema,
+  DebugInfoSchema,
+  ErrorInfoSchema,
+  HelpSchema,
+  Help_LinkSchema,
+  LocalizedMessageSchema,
+  PreconditionFailureSchema,
+  PreconditionFailure_ViolationSchema,
+  QuotaFailureSchema,
+  QuotaFailure_ViolationSchema,
+  RequestInfoSchema,
+  ResourceInfoSchema,
+  RetryInfoSchema,
+  type BadRequest,
+  type BadRequest_FieldViolation,
+  type DebugInfo,
+  type ErrorInfo,
+  type Help,
+  type LocalizedMessage,
+  type PreconditionFailure,
+  type QuotaFailure,
+  type RequestInfo,
+  type ResourceInfo,
+  type RetryInfo,
+} from "./gen/google/rpc/error_details_pb.js";
+export { StatusSchema as RpcStatusSchema, type Status as RpcStatus } from "./gen/google/rpc/status_pb.js";
+export {
+  backoffDelayMs,
+  checkHedgingPolicy,
+  checkRetryPolicy,
+  checkThrottlePolicy,
+  defaultHedgingPolicy,
+  defaultRetryPolicy,
+  defaultThrottlePolicy,
+  isHedgeable,
+  isIdempotent,
+  retryableStatusCodes,
+  type HedgingPolicy,
+  type MethodPolicy,
+  type RetryPolicy,
+  type ServicePolicies,
+  type ThrottlePolicy,
+} from "./retry-policy.js";
+export { planMethod, resolveClientPolicies, type ClientResilienceOverrides, type MethodPlan, type ResilienceOverrides } from "./retry-options.js";
+export { RetryThrottle } from "./retry-throttle.js";
+export { RetryController, runWithRetries, type Attempt, type RetryPlan } from "./retry.js";
+export { runHedged, type HedgingPlan } from "./retry-hedging.js";
+export { abortedError, earliestDeadline, onAnyAbort, sleep } from "./deadline.js";
+export { currentPropagatedContext, runWithPropagatedContext, type PropagatedContext } from "./propagation.js";
+export * from "./validate/index.js";

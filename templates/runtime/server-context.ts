@@ -55,6 +55,16 @@ export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "
 const maxTimerDelayMs = 2 ** 31 - 1;
 
 /**
+ * A client cancels a call on its own deadline with RST_STREAM, exactly as it
+ * cancels one on purpose. The server's copy of the deadline (arrival time +
+ * `grpc-timeout`, rounded up) is later than the client's by the request's
+ * transit time, so that RST_STREAM often arrives a few milliseconds before
+ * it. A cancellation this close to the deadline (in ms) is therefore taken
+ * as the deadline passing (DEADLINE_EXCEEDED), not as CANCELLED.
+ */
+const deadlineSlackMs = 20;
+
+/**
  * The server runtime's view of one call: the context given to the handler,
  * plus the bookkeeping the method adapters need. Create with
  * {@link startServerCall}; call `finish()` once the handler is done.
@@ -83,7 +93,7 @@ export function startServerCall(call: SurfaceCall, method: DescMethod): ServerCa
     if (!finished && !controller.signal.aborted) controller.abort(new GrpcError(code, message));
   };
   const onCancelled = () => {
-    const expired = deadline !== undefined && Date.now() >= deadline;
+    const expired = deadline !== undefined && Date.now() >= deadline - deadlineSlackMs;
     if (expired) abort(Status.DEADLINE_EXCEEDED, "deadline exceeded");
     else abort(Status.CANCELLED, "call cancelled");
   };

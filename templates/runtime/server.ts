@@ -16,6 +16,7 @@ import { GrpcError, Status, type StatusObject } from "./grpc-error.js";
 import { startServerCall, type ServerCallState, type SurfaceCall } from "./server-context.js";
 import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { mergeMetadata } from "./metadata.js";
+import { runWithPropagatedContext } from "./propagation.js";
 import { readMessages, writeMessage } from "./streams.js";
 
 /**
@@ -122,7 +123,7 @@ async function* requestsOf(c: ServedCall, call: ServerReadableStream<unknown, un
 /** Unary and client-streaming: one response, or an error, through the callback. */
 function respondOnce(c: ServedCall, run: () => unknown, callback: sendUnaryData<unknown>): void {
   const { state, hooks, method } = c;
-  new Promise((resolve) => resolve(hooks.around(run))).then(
+  new Promise((resolve) => resolve(runWithPropagatedContext(state.context, () => hooks.around(run)))).then(
     (response) => {
       if (state.context.signal.aborted) return endAborted(c);
       let message: unknown;
@@ -158,7 +159,7 @@ function respondStream(
       await writeMessage(call, message, signal);
     }
   };
-  hooks.around(pump).then(
+  runWithPropagatedContext(state.context, () => hooks.around(pump)).then(
     () => {
       if (signal.aborted) return endAborted(c);
       state.context.sendHeader();

@@ -1,0 +1,75 @@
+// Shared parts of the telemetry benchmarks: code generation of the demo
+// EchoService, the SDK set-up, and statistics over rounds.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root. */
+export const benchRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(benchRoot, "node_modules", ".bin", name);
+
+/**
+ * Generate demo/v1/echo.proto (protoc-gen-es + the built plugin, target=js)
+ * into `dir`, with or without the telemetry wiring, as an ES module package
+ * that resolves `protoc-gen-grpckit` to this repository's build (dist/).
+ */
+export function generateEcho(dir, telemetry) {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, "node_modules"), { recursive: true });
+  const opt = "target=js,import_extension=js";
+  execFileSync(bin("protoc"), [
+    `-I${join(benchRoot, "testdata", "fixtures")}`,
+    `-I${join(benchRoot, "node_modules", "protoc", "include")}`,
+    `--plugin=protoc-gen-es=${bin("protoc-gen-es")}`, `--es_out=${dir}`, `--es_opt=${opt}`,
+    `--plugin=protoc-gen-grpckit=${join(benchRoot, "bin", "protoc-gen-grpckit")}`, `--grpckit_out=${dir}`,
+    `--grpckit_opt=${opt},telemetry=${telemetry}`,
+    "demo/v1/echo.proto",
+  ]);
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  if (!existsSync(join(dir, "node_modules", "protoc-gen-grpckit"))) symlinkSync(benchRoot, join(dir, "node_modules", "protoc-gen-grpckit"), "dir");
+}
+
+/**
+ * Register the OpenTelemetry SDK globally as a production set-up would:
+ * AsyncLocalStorage context manager, W3C trace context + baggage
+ * propagators, a tracer provider with a BatchSpanProcessor (its exporter
+ * drops the spans) and a meter provider whose reader is never pulled
+ * (measurements are aggregated in memory). `api` is `@opentelemetry/api`.
+ * The SDK packages are loaded here, so scenarios without the SDK never load
+ * them. Resolves to a function that unregisters everything.
+ */
+export async function installSdk(api) {
+  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
+  const { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } = await import("@opentelemetry/core");
+  const { MeterProvider, MetricReader } = await import("@opentelemetry/sdk-metrics");
+  const { BatchSpanProcessor, TracerProvider } = await import("@opentelemetry/sdk-trace");
+  class PullReader extends MetricReader {
+    async onForceFlush() {}
+    async onShutdown() {}
+  }
+  const dropping = { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  api.context.setGlobalContextManager(contextManager);
+  api.propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  api.trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: dropping })] }));
+  api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PullReader()] }));
+  return () => {
+    api.trace.disable();
+    api.metrics.disable();
+    api.propagation.disable();
+    api.context.disable();
+  };
+}
+
+/** The median of a list of numbers. */
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** `min-max` of a list of numbers, with `digits` decimals. */
+export function spread(xs, digits) {
+  return `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+}

@@ -1,0 +1,129 @@
+// Benchmark: unary throughput and p99 latency of a generated grpc-js server
+// and client on 127.0.0.1 (one process, `--concurrency` calls in flight),
+// three scenarios side by side in one run:
+//   off    - code generated with telemetry=false (no OpenTelemetry wiring)
+//   nosdk  - default generated code (telemetry on), no SDK registered
+//   sdk    - default generated code with the OpenTelemetry SDK recording
+//            every span (BatchSpanProcessor, dropping exporter), metrics
+//            (MeterProvider, reader never pulled), W3C trace context +
+//            baggage propagators and the AsyncLocalStorage context manager
+// Each measurement runs in a fresh node process (warm-up first, then the
+// measured window). Rounds interleave the scenarios (off nosdk sdk, then
+// rotated: nosdk sdk off, ...), so load changes on the machine hit all of
+// them alike. Reported: per scenario the median over rounds and the spread
+// (min-max); the ratios against "off" are the medians of the per-round
+// ratios (each round's scenario divided by the same round's "off"). The load
+// average before and after the run is printed: on a loaded machine the
+// spread shows how far to trust the medians.
+//
+// Usage: npm run build && node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
+// Goals: nosdk overhead <= 2 %, sdk overhead <= 15 % (throughput and p99).
+import { execFileSync } from "node:child_process";
+import { loadavg, cpus } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { benchRoot, generateEcho, installSdk, median, spread } from "./telemetry-support.mjs";
+
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? def : Number(process.argv[i + 1]);
+};
+const scratch = join(benchRoot, "tmp", "bench-telemetry");
+const scenarios = { off: "off", nosdk: "on", sdk: "on" };
+
+if (process.argv[2] === "--worker") {
+  const [name, seconds, warmup, concurrency] = [process.argv[3], ...process.argv.slice(4, 7).map(Number)];
+  console.log(JSON.stringify(await worker(name, join(scratch, scenarios[name]), { seconds, warmup, concurrency })));
+} else {
+  await main();
+}
+
+async function main() {
+  const rounds = arg("rounds", 7);
+  const seconds = arg("seconds", 3);
+  const warmup = arg("warmup", 1.5);
+  const concurrency = arg("concurrency", 16);
+  generateEcho(join(scratch, "off"), false);
+  generateEcho(join(scratch, "on"), true);
+  const names = Object.keys(scenarios);
+  const results = Object.fromEntries(names.map((n) => [n, []]));
+  const loadBefore = loadavg();
+  for (let r = 0; r < rounds; r++) {
+    const order = names.map((_, i) => names[(i + r) % names.length]);
+    for (const name of order) {
+      const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--worker", name, seconds, warmup, concurrency], {
+        encoding: "utf8",
+        timeout: (seconds + warmup + 60) * 1000,
+      });
+      results[name].push(JSON.parse(out.trim().split("\n").pop()));
+    }
+  }
+  const loadAfter = loadavg();
+  report(results, names, { rounds, seconds, warmup, concurrency, loadBefore, loadAfter });
+}
+
+function report(results, names, run) {
+  const load = (l) => l.map((x) => x.toFixed(2)).join(" / ");
+  console.log(`node ${process.version}, ${cpus().length} CPUs, ${run.rounds} rounds x ${run.seconds} s (after ${run.warmup} s warm-up), ${run.concurrency} calls in flight`);
+  console.log(`load average (1/5/15 min): before ${load(run.loadBefore)}, after ${load(run.loadAfter)}\n`);
+  console.log("| scenario | calls/s median (spread) | p99 ms median (spread) | CPU us/call median (spread) | throughput vs off | p99 vs off | CPU/call vs off |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const ratios = {};
+  for (const n of names) {
+    const col = (key, digits) => {
+      const xs = results[n].map((x) => x[key]);
+      const ratio = xs.map((v, i) => v / results.off[i][key]);
+      return { text: `${median(xs).toFixed(digits)} (${spread(xs, digits)})`, ratio: median(ratio), ratioText: `${median(ratio).toFixed(3)} (${spread(ratio, 3)})` };
+    };
+    const [rps, p99, cpu] = [col("rps", 0), col("p99Ms", 2), col("cpuUs", 1)];
+    ratios[n] = { rps: rps.ratio, p99: p99.ratio, cpu: cpu.ratio };
+    console.log(`| ${n} | ${rps.text} | ${p99.text} | ${cpu.text} | ${rps.ratioText} | ${p99.ratioText} | ${cpu.ratioText} |`);
+  }
+  const pct = (x) => `${((x - 1) * 100).toFixed(1)} %`;
+  console.log(
+    `\nthroughput change vs off: nosdk ${pct(ratios.nosdk.rps)} (goal >= -2 %), sdk ${pct(ratios.sdk.rps)} (goal >= -15 %); ` +
+      `p99 change: nosdk ${pct(ratios.nosdk.p99)}, sdk ${pct(ratios.sdk.p99)} (goal <= +15 %); ` +
+      `CPU per call: nosdk ${pct(ratios.nosdk.cpu)}, sdk ${pct(ratios.sdk.cpu)}`,
+  );
+}
+
+async function worker(name, dir, { seconds, warmup, concurrency }) {
+  if (name === "sdk") {
+    const api = await import("@opentelemetry/api");
+    await installSdk(api);
+  }
+  const grpc = await import("@grpc/grpc-js");
+  const gen = await import(join(dir, "demo", "v1", "echo_grpckit.js"));
+  const server = new grpc.Server();
+  gen.addPartialEchoService(server, { async echo(req) { return { text: req.text }; } });
+  const port = await new Promise((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
+  const client = new gen.EchoServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const run = async (ms, latencies) => {
+    const until = performance.now() + ms;
+    let calls = 0;
+    const loop = async () => {
+      while (performance.now() < until) {
+        const t = performance.now();
+        await client.echo({ text: "hello" });
+        latencies?.push(performance.now() - t);
+        calls++;
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, loop));
+    return calls;
+  };
+  await run(warmup * 1000);
+  const latencies = [];
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  const calls = await run(seconds * 1000, latencies);
+  const cpu = process.cpuUsage(cpuStart);
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  client.close();
+  server.forceShutdown();
+  return { rps: calls / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)], cpuUs: (cpu.user + cpu.system) / calls };
+}

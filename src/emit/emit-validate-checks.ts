@@ -1,0 +1,110 @@
+import type { DescField } from "@bufbuild/protobuf";
+import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
+import type { ItemPlan, Literal, RuleCheck, RuleTest } from "../validate/validation-plan.js";
+import type { FileImports } from "./file-imports.js";
+
+/** Printing context of one `_validate.ts` file: imports, hoisted constants, nested-check resolution. */
+export interface CheckPrinter {
+  readonly f: GeneratedFile;
+  readonly im: FileImports;
+  /** A module-level constant holding `init` (printed before the functions), returns its name. */
+  hoist(init: Printable): string;
+  /** The check function of a nested message type, or undefined when it has nothing to check. */
+  nested(desc: DescField["message"] & object): Printable | undefined;
+}
+
+/** Print the checks of one value `v`; `path` is a TS expression of the field path. */
+export function emitRuleChecks(p: CheckPrinter, checks: readonly RuleCheck[], path: Printable, indent: string): void {
+  let elseNext = false;
+  for (const c of checks) {
+    const add = ["if (c.add(", path, ", ", JSON.stringify(c.rule), ", ", JSON.stringify(c.ruleId), ", ", JSON.stringify(c.message), ", ", String(c.forKey), ")) return;"];
+    p.f.print(indent, elseNext ? "else if (" : "if (", testExpr(p, c.test), ") { ", add, " }");
+    elseNext = c.test.t === "empty";
+  }
+}
+
+function testExpr(p: CheckPrinter, t: RuleTest): Printable {
+  switch (t.t) {
+    case "empty":
+      return `v === ""`;
+    case "finite":
+      return "!Number.isFinite(v)";
+    case "cmp":
+      return [measure(p, t.measure), " ", t.op, " ", literal(p, t.value)];
+    case "range": {
+      const parts: Printable[] = [];
+      if (t.lo) parts.push(["v ", t.lo.op, " ", literal(p, t.lo.value)]);
+      if (t.hi) parts.push(["v ", t.hi.op, " ", literal(p, t.hi.value)]);
+      return ["!(", join(parts, t.or ? " || " : " && "), ")"];
+    }
+    case "in": {
+      const has = inExpr(p, t.values);
+      return t.negate ? has : ["!", has];
+    }
+    case "pattern": {
+      const re = p.hoist([p.im.runtime("compilePattern"), "(", JSON.stringify(t.source), ")"]);
+      return ["!", re, "(v)"];
+    }
+    case "helper": {
+      const args = t.args.map((a) => [", ", literal(p, a)]);
+      const call: Printable =
+        t.fn === "startsWith" || t.fn === "endsWith" || t.fn === "includes"
+          ? ["v.", t.fn, "(", literal(p, t.args[0]!), ")"]
+          : [p.im.runtime(t.fn), "(v", args, ")"];
+      return t.violatedWhen ? call : ["!", call];
+    }
+  }
+}
+
+function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: infer M } ? M : never): Printable {
+  switch (m) {
+    case "value":
+      return "v";
+    case "codepoints":
+      return [p.im.runtime("codePointLength"), "(v)"];
+    case "utf8":
+      return [p.im.runtime("utf8Length"), "(v)"];
+    case "length":
+      return "v.length";
+    case "pairs":
+      return "Object.keys(v).length";
+  }
+}
+
+function inExpr(p: CheckPrinter, values: readonly Literal[]): Printable {
+  if (values.length <= 6) return ["(", join(values.map((x) => ["v === ", literal(p, x)]), " || "), ")"];
+  const set = p.hoist(["new Set([", join(values.map((x) => literal(p, x)), ", "), "])"]);
+  return [set, ".has(v)"];
+}
+
+/** A TS literal for a rule value; bytes are hoisted to module constants. */
+export function literal(p: CheckPrinter, v: Literal): Printable {
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isNaN(v) ? "Number.NaN" : v === Infinity ? "Number.POSITIVE_INFINITY" : v === -Infinity ? "Number.NEGATIVE_INFINITY" : String(v);
+  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "boolean") return String(v);
+  if (v instanceof Uint8Array) return p.hoist(`new Uint8Array([${Array.from(v).join(", ")}])`);
+  return p.hoist(["[", join(v.map((b) => literal(p, b)), ", "), "]"]);
+}
+
+function join(parts: readonly Printable[], sep: string): Printable {
+  return parts.flatMap((x, i) => (i === 0 ? [x] : [sep, x]));
+}
+
+/** Print the checks of one list item / map key / map value bound to `v`. */
+export function emitItem(p: CheckPrinter, item: ItemPlan, path: Printable, indent: string): void {
+  if (item.message !== undefined) {
+    const check = p.nested(item.message);
+    if (check === undefined) return;
+    p.f.print(indent, "{ const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", path, ")) return; }");
+    return;
+  }
+  if (item.skipZero !== undefined) {
+    const zero = item.skipZero instanceof Uint8Array ? "v.length > 0" : ["v !== ", literal(p, item.skipZero)];
+    p.f.print(indent, "if (", zero, ") {");
+    emitRuleChecks(p, item.checks, path, indent + "  ");
+    p.f.print(indent, "}");
+    return;
+  }
+  emitRuleChecks(p, item.checks, path, indent);
+}

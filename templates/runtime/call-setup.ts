@@ -1,0 +1,125 @@
+import { create, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
+import type { Metadata } from "@grpc/grpc-js";
+import { Status, grpcErrorFromServiceError, type GrpcError } from "./grpc-error.js";
+import { abortedError, earliestDeadline, firstAborted, onAnyAbort } from "./deadline.js";
+import { startClientHooks, type ClientHook, type ComposedClientHooks } from "./hooks.js";
+import { toMetadata, type MetadataInit } from "./metadata.js";
+import { currentPropagatedContext } from "./propagation.js";
+
+/** The part of CallOptions the set-up reads. */
+export interface CallSetupOptions {
+  readonly deadline?: Date | number;
+  readonly timeoutMs?: number;
+  readonly metadata?: MetadataInit;
+  readonly signal?: AbortSignal;
+  readonly propagate?: boolean;
+}
+
+/** Client-level inputs of the set-up. */
+export interface CallDefaults {
+  readonly hooks: readonly ClientHook[];
+  /** Timeout (ms) applied when the call sets neither `deadline` nor `timeoutMs`; undefined = none. */
+  readonly timeoutMs: number | undefined;
+  /** Inherit the deadline and cancellation of the server call being handled (default true). */
+  readonly propagate: boolean;
+}
+
+/** One client call's set-up: metadata, deadline, cancellation and hooks. */
+export interface StartedCall {
+  /** Set when the call must fail before it starts (already aborted, a request hook threw). */
+  error?: unknown;
+  readonly metadata: Metadata;
+  /** Absolute deadline, ms since the Unix epoch; Infinity for none. */
+  readonly deadline: number;
+  /** Signals that cancel the call: the caller's, an inherited one, those hooks added. */
+  readonly signals: readonly AbortSignal[];
+  readonly hooks: ComposedClientHooks;
+  /** Create the request message and run the request hooks; a failure is kept in `error`. */
+  prepare(schema: DescMessage, init: unknown): unknown;
+  /** Cancel the call when any of the call's signals aborts (removed by succeed / fail). */
+  link(cancel: () => void): void;
+  /** The call succeeded: end hooks, remove listeners. */
+  succeed(): void;
+  /** The call failed: convert to GrpcError, end hooks, remove listeners. Returns the error to surface. */
+  fail(err: unknown): GrpcError;
+}
+
+/**
+ * Set up a call: resolve its deadline once (call options, else the default
+ * timeout; the earlier of that and an inherited deadline), collect its
+ * signals, start the client hooks (which may lower the deadline or add
+ * signals).
+ */
+export function startCall(method: DescMethod, options: CallSetupOptions, defaults: CallDefaults): StartedCall {
+  const own = options.deadline === undefined && options.timeoutMs === undefined && defaults.timeoutMs !== undefined
+    ? resolveDeadline({ timeoutMs: defaults.timeoutMs })
+    : resolveDeadline(options);
+  const start = { method, metadata: toMetadata(options.metadata), deadline: own, signals: [] as AbortSignal[] };
+  if (options.signal) start.signals.push(options.signal);
+  if (defaults.propagate && options.propagate !== false) {
+    const upstream = currentPropagatedContext();
+    if (upstream !== undefined) {
+      start.deadline = earliestDeadline(own, upstream.deadline);
+      start.signals.push(upstream.signal);
+    }
+  }
+  const hooks = startClientHooks(defaults.hooks, start);
+  const signals = start.signals;
+  let unlink: (() => void) | undefined;
+  const cleanup = () => {
+    unlink?.();
+    unlink = undefined;
+  };
+  const aborted = firstAborted(signals);
+  const started: StartedCall = {
+    error: aborted ? abortedError(aborted) : undefined,
+    metadata: start.metadata,
+    deadline: start.deadline,
+    signals,
+    hooks,
+    prepare(schema, init) {
+      try {
+        const message = create(schema, init as never);
+        hooks.request(message);
+        return message;
+      } catch (err) {
+        started.error ??= err;
+        return undefined;
+      }
+    },
+    link(cancel) {
+      cleanup();
+      unlink = onAnyAbort(signals, cancel);
+    },
+    succeed() {
+      cleanup();
+      hooks.end({ code: Status.OK, message: "" });
+    },
+    fail(err) {
+      cleanup();
+      const error = grpcErrorFromServiceError(err);
+      hooks.end({ code: error.code, message: error.rawMessage, error });
+      return error;
+    },
+  };
+  return started;
+}
+
+/**
+ * The call's absolute deadline in milliseconds since the Unix epoch
+ * (`Infinity` when there is none): the earlier of `deadline` and
+ * `now + timeoutMs`.
+ *
+ * @throws RangeError if `timeoutMs` is negative or not a number.
+ */
+export function resolveDeadline(options: Pick<CallSetupOptions, "deadline" | "timeoutMs">): number {
+  let deadline = Infinity;
+  if (options.deadline !== undefined) {
+    deadline = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
+  }
+  if (options.timeoutMs !== undefined) {
+    if (!(options.timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${options.timeoutMs}`);
+    deadline = Math.min(deadline, Date.now() + options.timeoutMs);
+  }
+  return deadline;
+}

@@ -1,0 +1,131 @@
+/**
+ * Violations of buf.validate (protovalidate) rules, as generated validators
+ * report them, in the shape of protovalidate's `buf.validate.Violation`.
+ */
+
+/** One violated rule (protovalidate `buf.validate.Violation`). */
+export interface Violation {
+  /**
+   * Path to the offending field, in protobuf-es `pathToString` form:
+   * `email`, `items[2].name`, `labels["env"]`; `""` for message-level rules.
+   */
+  field: string;
+  /** Path to the rule in the field's `buf.validate.FieldRules`, e.g. `string.min_len`, `repeated.items.string.pattern`; `""` when there is none. */
+  readonly rule: string;
+  /** The rule's id, e.g. `string.min_len`, `required`, or a CEL rule's `id`. */
+  readonly ruleId: string;
+  /** Human-readable text, identical to protovalidate's. */
+  readonly message: string;
+  /** True when the violation is about a map key rather than its value. */
+  readonly forKey: boolean;
+}
+
+/** The result of validating one message. */
+export type ValidationResult =
+  | { readonly kind: "valid" }
+  | { readonly kind: "invalid"; readonly violations: readonly Violation[] }
+  | { readonly kind: "error"; readonly error: ValidationRuleError };
+
+/** Options of a generated `validate<Message>()` function. */
+export interface ValidateOptions {
+  /** Stop at the first violation. Default `false`: report all violations (protovalidate's default). */
+  readonly failFast?: boolean;
+}
+
+/**
+ * A rule that cannot be evaluated: `kind` "compilation" (the rule itself is
+ * bad, e.g. an invalid CEL expression) or "runtime" (evaluation failed, e.g. a
+ * CEL expression dividing by zero), as protovalidate's CompilationError and
+ * RuntimeError.
+ */
+export class ValidationRuleError extends Error {
+  override name = "ValidationRuleError";
+  constructor(
+    readonly kind: "compilation" | "runtime",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The collector generated checks write into. One instance is reused by every
+ * validation (validation is synchronous), so the valid path allocates
+ * nothing.
+ *
+ * @internal Called by generated code only.
+ */
+export class ViolationCollector {
+  list: Violation[] = [];
+  failFast = false;
+
+  /** Record a violation; returns true when checking should stop (fail-fast). */
+  add(field: string, rule: string, ruleId: string, message: string, forKey: boolean): boolean {
+    this.list.push({ field, rule, ruleId, message, forKey });
+    return this.failFast;
+  }
+
+  /** Record an already-built violation (from a delegated validator). */
+  push(v: Violation): boolean {
+    this.list.push(v);
+    return this.failFast;
+  }
+
+  /**
+   * Prefix the field paths of the violations recorded since `from` with
+   * `segment` (a field name, possibly with a subscript: `items[2]`). Returns
+   * true when checking should stop.
+   */
+  nest(from: number, segment: string): boolean {
+    const list = this.list;
+    for (let i = from; i < list.length; i++) {
+      const v = list[i]!;
+      v.field = v.field === "" ? segment : v.field.charCodeAt(0) === 91 /* [ */ ? segment + v.field : `${segment}.${v.field}`;
+    }
+    return this.failFast && list.length > 0;
+  }
+}
+
+const shared = new ViolationCollector();
+const valid: ValidationResult = Object.freeze({ kind: "valid" });
+
+/**
+ * Run a generated check function on a message and return protovalidate's
+ * result shape. A `ValidationRuleError` thrown by a check becomes
+ * `{ kind: "error" }`; any other exception propagates.
+ *
+ * @internal Called by generated `validate<Message>()` functions.
+ */
+export function runValidation<T>(check: (message: T, c: ViolationCollector) => void, message: T, options?: ValidateOptions): ValidationResult {
+  const c = shared.list.length === 0 && !busy ? shared : new ViolationCollector();
+  const reused = c === shared;
+  if (reused) busy = true;
+  c.failFast = options?.failFast === true;
+  try {
+    check(message, c);
+  } catch (err) {
+    if (err instanceof ValidationRuleError) return { kind: "error", error: err };
+    throw err;
+  } finally {
+    if (reused) busy = false;
+    c.failFast = false;
+  }
+  if (c.list.length === 0) return valid;
+  const violations = c.list;
+  c.list = [];
+  return { kind: "invalid", violations };
+}
+let busy = false;
+
+/** Map-key subscript in protobuf-es `pathToString` form: `["a\"b"]` for strings, `[12]` / `[true]` otherwise. */
+export function keySubscript(key: string | number | bigint | boolean): string {
+  if (typeof key !== "string") return `[${String(key)}]`;
+  const escaped = key.split("\\").join("\\\\").split('"').join('\\"').split("\r").join("\\r").split("\n").join("\\n");
+  return `["${escaped}"]`;
+}
+
+/** Format a value list as protovalidate does in `in` / `not_in` messages: `[a, b]`. */
+export function formatList(values: readonly unknown[]): string {
+  return `[${values.map((v) => String(v)).join(", ")}]`;
+}

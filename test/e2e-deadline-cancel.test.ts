@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { GrpcError, Status, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { echoKinds, type EchoKind } from "./support/echo-calls.js";
+import { aborted, deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
+import { startServer, insecure } from "./support/grpc.js";
+
+/** One request "a", then wait (without ending the request stream) until `stop` aborts. */
+async function* requestsUntil(stop: AbortSignal) {
+  yield { text: "a" };
+  await aborted(stop);
+}
+
+/** Make a call of `kind` that only ends when the server or the call options end it. */
+async function openCall(client: EchoModule, kind: EchoKind, options: object, stop: AbortSignal): Promise<void> {
+  switch (kind) {
+    case "echo":
+      return void (await client.echo({ text: "a" }, options));
+    case "expand":
+      for await (const _ of client.expand({ text: "a" }, options));
+      return;
+    case "collect":
+      return void (await client.collect(requestsUntil(stop), options));
+    case "chat":
+      for await (const _ of client.chat(requestsUntil(stop), options));
+      return;
+  }
+}
+
+/** Handlers that announce each call's context and then wait for its signal; streams send one response first. */
+function createWaitingImpl(onCall: (ctx: HandlerContext) => void) {
+  return {
+    async echo(_req: unknown, ctx: HandlerContext) {
+      onCall(ctx);
+      throw await aborted(ctx.signal);
+    },
+    async *expand(_req: unknown, ctx: HandlerContext) {
+      onCall(ctx);
+      yield { text: "first" };
+      await aborted(ctx.signal);
+    },
+    // The request streams end when the call ends (see the todo below); the handler then keeps working until its signal aborts.
+    async collect(reqs: AsyncIterable<unknown>, ctx: HandlerContext) {
+      onCall(ctx);
+      for await (const _ of reqs);
+      throw await aborted(ctx.signal);
+    },
+    async *chat(reqs: AsyncIterable<unknown>, ctx: HandlerContext) {
+      onCall(ctx);
+      for await (const _ of reqs) yield { text: "first" };
+      await aborted(ctx.signal);
+    },
+  };
+}
+
+describe("cancellation and deadlines reach the handler", { timeout: 5000 }, () => {
+  let pair: EchoPair;
+  let calls: HandlerContext[] = [];
+  let started = deferred<HandlerContext>();
+  const stop = new AbortController();
+  beforeAll(async () => {
+    pair = await startEcho(
+      await loadEcho(),
+      createWaitingImpl((ctx) => {
+        calls.push(ctx);
+        started.resolve(ctx);
+      }),
+    );
+  });
+  afterAll(async () => {
+    stop.abort();
+    await pair?.close();
+  });
+  const reset = () => {
+    calls = [];
+    started = deferred<HandlerContext>();
+  };
+
+  for (const kind of echoKinds) {
+    it(`${kind}: aborting the client's signal fails the call with CANCELLED and aborts the handler's signal with CANCELLED`, async () => {
+      reset();
+      const ac = new AbortController();
+      const call = openCall(pair.client, kind, { signal: ac.signal }, stop.signal).catch((e: unknown) => e);
+      const ctx = await started.promise;
+      expect(ctx.signal.aborted).toBe(false);
+      expect(ctx.deadline).toBeUndefined();
+      expect(ctx.timeRemainingMs()).toBeUndefined();
+      ac.abort();
+      const err = await call;
+      expect(err).toBeInstanceOf(GrpcError);
+      expect((err as GrpcError).code).toBe(Status.CANCELLED);
+      const reason = await aborted(ctx.signal);
+      expect(reason).toBeInstanceOf(GrpcError);
+      expect((reason as GrpcError).code).toBe(Status.CANCELLED);
+    });
+
+    it(`${kind}: an expired timeoutMs gives DEADLINE_EXCEEDED on the client and in the handler's signal`, async () => {
+      reset();
+      const clientDeadline = Date.now() + 150;
+      const err = await openCall(pair.client, kind, { timeoutMs: 150 }, stop.signal).catch((e: unknown) => e);
+      expect(Date.now()).toBeGreaterThanOrEqual(clientDeadline - 1);
+      expect(err).toBeInstanceOf(GrpcError);
+      expect((err as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
+      const ctx = calls[0] as HandlerContext;
+      expect(ctx.deadline).toBeGreaterThanOrEqual(clientDeadline - 5);
+      expect(ctx.deadline).toBeLessThanOrEqual(clientDeadline + 100);
+      const reason = await aborted(ctx.signal);
+      expect((reason as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
+    });
+  }
+
+  it("an absolute deadline (Date or epoch ms) reaches the handler as context.deadline; the earlier of deadline and timeoutMs wins", async () => {
+    reset();
+    for (const options of [
+      () => ({ deadline: new Date(Date.now() + 120) }),
+      () => ({ deadline: Date.now() + 120 }),
+      () => ({ deadline: Date.now() + 60_000, timeoutMs: 120 }),
+      () => ({ deadline: Date.now() + 120, timeoutMs: 60_000 }),
+    ]) {
+      const expected = Date.now() + 120;
+      const err = await pair.client.echo({}, options()).catch((e: unknown) => e);
+      expect((err as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
+      const ctx = calls.at(-1) as HandlerContext;
+      expect(ctx.deadline).toBeGreaterThanOrEqual(expected - 5);
+      expect(ctx.deadline).toBeLessThanOrEqual(expected + 100);
+      expect(((await aborted(ctx.signal)) as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
+    }
+    expect(calls).toHaveLength(4);
+  });
+
+  it("many concurrent expiring calls all abort their handler with DEADLINE_EXCEEDED, never CANCELLED", async () => {
+    reset();
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => pair.client.echo({}, { timeoutMs: 50 + (i % 7) }).catch((e: GrpcError) => e.code)),
+    );
+    expect(new Set(results)).toEqual(new Set([Status.DEADLINE_EXCEEDED]));
+    await waitFor(() => calls.length === 30 && calls.every((c) => c.signal.aborted), 2000, "30 aborted handlers");
+    expect(new Set(calls.map((c) => (c.signal.reason as GrpcError).codeName))).toEqual(new Set(["DEADLINE_EXCEEDED"]));
+  });
+
+  it("timeRemainingMs counts down to the deadline", async () => {
+    reset();
+    const call = pair.client.echo({}, { timeoutMs: 300 }).catch(() => undefined);
+    const ctx = await started.promise;
+    const left = ctx.timeRemainingMs() as number;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(300);
+    await call;
+    await aborted(ctx.signal);
+    expect(ctx.timeRemainingMs()).toBe(0);
+  });
+});
+
+// Known limitation, not a runtime bug we can fix: a grpc-js client cancels with Node's
+// Http2Stream.close(), which half-closes (END_STREAM) before RST_STREAM. The server's
+// request stream therefore ends cleanly before "cancelled" arrives, and a handler that
+// returns at once treats a cancelled upload as complete (its response is then dropped).
+it.todo("collect/chat: a client-cancelled request stream never ends cleanly in the handler");
+
+describe("leaving a server stream early", { timeout: 5000 }, () => {
+  let pair: EchoPair;
+  let produced = 0;
+  let finallyRan = false;
+  let ctxOf: HandlerContext | undefined;
+  beforeAll(async () => {
+    pair = await startEcho(await loadEcho(), {
+      async *expand(_req: unknown, ctx: HandlerContext) {
+        ctxOf = ctx;
+        try {
+          for (;;) {
+            produced++;
+            yield { index: produced };
+            await sleep(2);
+          }
+        } finally {
+          finallyRan = true;
+        }
+      },
+    });
+  });
+  afterAll(() => pair?.close());
+
+  it("breaking out of for await cancels the call: the handler's signal aborts with CANCELLED and its generator's finally runs", async () => {
+    let seen = 0;
+    for await (const r of pair.client.expand({})) {
+      expect(r.index).toBe(++seen);
+      if (seen === 3) break;
+    }
+    const reason = await aborted((await vi.waitFor(() => ctxOf as HandlerContext)).signal);
+    expect((reason as GrpcError).code).toBe(Status.CANCELLED);
+    await waitFor(() => finallyRan, 2000, "the generator's finally block");
+    const stopped = produced;
+    await sleep(50);
+    expect(produced).toBe(stopped);
+  });
+});
+
+describe("server shutdown", { timeout: 5000 }, () => {
+  for (const kind of echoKinds) {
+    it(`${kind}: forceShutdown() aborts the running handler's signal and fails the client's call`, async () => {
+      const gen = await loadEcho();
+      const started = deferred<HandlerContext>();
+      const s = await startServer((server) => gen.addPartialEchoService(server, createWaitingImpl(started.resolve)));
+      const client = new gen.EchoServiceClient(s.address, insecure());
+      const stop = new AbortController();
+      try {
+        const call = openCall(client, kind, {}, stop.signal).catch((e: unknown) => e);
+        const ctx = await started.promise;
+        s.server.forceShutdown();
+        const reason = await aborted(ctx.signal);
+        expect(reason).toBeInstanceOf(GrpcError);
+        expect((reason as GrpcError).code).toBe(Status.CANCELLED);
+        const err = await call;
+        expect(err).toBeInstanceOf(GrpcError);
+        expect([Status.UNAVAILABLE, Status.CANCELLED, Status.INTERNAL]).toContain((err as GrpcError).code);
+      } finally {
+        stop.abort();
+        client.close();
+      }
+    });
+  }
+});
+
+describe("timers", { timeout: 5000 }, () => {
+  it("every timer created for a call's deadline is cleared when the call ends (success, error, cancel)", async () => {
+    const hourMs = 3_600_000;
+    const pair = await startEcho(await loadEcho(), {
+      async echo(req: { failCode: number }) {
+        if (req.failCode !== 0) throw new GrpcError(req.failCode, "fail");
+        return {};
+      },
+      async *expand(req: { count: number }) {
+        for (let i = 0; i < req.count; i++) yield { index: i };
+      },
+      async collect(reqs: AsyncIterable<unknown>) {
+        for await (const _ of reqs);
+        return {};
+      },
+      async *chat(reqs: AsyncIterable<unknown>, ctx: HandlerContext) {
+        for await (const _ of reqs) yield {};
+        await aborted(ctx.signal);
+      },
+    });
+    const live = new Set<unknown>();
+    let created = 0;
+    const realSet = globalThis.setTimeout;
+    const realClear = globalThis.clearTimeout;
+    const isDeadlineTimer = (ms: unknown) => typeof ms === "number" && ms > hourMs - 60_000 && ms <= hourMs;
+    const setSpy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number, ...args: unknown[]) => {
+      const t = realSet(fn, ms, ...args);
+      if (isDeadlineTimer(ms)) {
+        created++;
+        live.add(t);
+      }
+      return t;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, "clearTimeout").mockImplementation(((t: NodeJS.Timeout) => {
+      live.delete(t);
+      realClear(t);
+    }) as typeof clearTimeout);
+    try {
+      const o = { timeoutMs: hourMs };
+      await pair.client.echo({}, o);
+      await pair.client.echo({ failCode: Status.NOT_FOUND }, o).catch(() => undefined);
+      for await (const _ of pair.client.expand({ count: 3 }, o));
+      await pair.client.collect([{}, {}], o);
+      const ac = new AbortController();
+      for await (const _ of pair.client.chat([{}], { ...o, signal: ac.signal })) ac.abort();
+    } catch (err) {
+      expect((err as GrpcError).code).toBe(Status.CANCELLED);
+    } finally {
+      await sleep(50);
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+      await pair.close();
+    }
+    // Client and server each start deadline timers for every call: the spy must have seen them.
+    expect(created).toBeGreaterThanOrEqual(5);
+    expect(live.size).toBe(0);
+  });
+});
