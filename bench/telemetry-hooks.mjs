@@ -12,13 +12,13 @@
 // Scenarios are interleaved in rounds (A B C A B C ...) in one process after a
 // warm-up; the median of the rounds and the spread (min-max) are printed.
 //
-// Usage: npm run build && node bench/telemetry-hooks.mjs [--rounds N] [--calls N]
+// Usage: node bench/telemetry-hooks.mjs [--rounds N] [--calls N]
 import { create } from "@bufbuild/protobuf";
 import { Metadata } from "@grpc/grpc-js";
 import { context, metrics, propagation, trace, SpanKind } from "@opentelemetry/api";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { benchRoot, generateEcho, installSdk, median, spread } from "./telemetry-support.mjs";
+import { benchRoot, buildSnapshot, generateEcho, installSdk, median, snapshotDir, spread } from "./telemetry-support.mjs";
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,10 +27,11 @@ const arg = (name, def) => {
 const rounds = arg("rounds", 7);
 const calls = arg("calls", 20000);
 
-const dir = join(benchRoot, "tmp", "bench-telemetry", "on");
+const dir = join(benchRoot, "tmp", "bench-telemetry", "hooks");
+buildSnapshot();
 generateEcho(dir, true);
 const { EchoService } = await import(join(dir, "demo", "v1", "echo_pb.js"));
-const { createClientTelemetryHook, createServerTelemetryHook } = await import("protoc-gen-grpckit/runtime/telemetry");
+const { createClientTelemetryHook, createServerTelemetryHook } = await import(join(snapshotDir, "dist", "esm", "templates", "runtime", "telemetry", "index.js"));
 const method = EchoService.method.echo;
 const request = create(method.input, { text: "hello" });
 const response = create(method.output, { text: "hello" });

@@ -1,7 +1,8 @@
 // Shared parts of the telemetry benchmarks: code generation of the demo
 // EchoService, the SDK set-up, and statistics over rounds.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -9,10 +10,43 @@ import { fileURLToPath } from "node:url";
 export const benchRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(benchRoot, "node_modules", ".bin", name);
 
+/** Where `buildSnapshot` puts its private build of the plugin and runtime. */
+export const snapshotDir = join(benchRoot, "tmp", "bench-telemetry", "pkg");
+
 /**
- * Generate demo/v1/echo.proto (protoc-gen-es + the built plugin, target=js)
- * into `dir`, with or without the telemetry wiring, as an ES module package
- * that resolves `protoc-gen-grpckit` to this repository's build (dist/).
+ * Compile the current sources (plugin and runtime, ESM) into a private
+ * package under tmp/ with its own `protoc-gen-grpckit` executable, so a
+ * benchmark never runs a half-written shared dist/ (other builds may run at
+ * the same time). tsc emits even when some file has type errors; those are
+ * printed. Needs templates/runtime/gen (created by `npm run build`).
+ */
+export function buildSnapshot() {
+  rmSync(snapshotDir, { recursive: true, force: true });
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  const outDir = join(snapshotDir, "dist", "esm");
+  try {
+    execFileSync(process.execPath, [tsc, "-p", "tsconfig.json", "--outDir", outDir, "--declaration", "false"], { cwd: benchRoot, stdio: "inherit" });
+  } catch {
+    console.error("tsc reported errors (above); benchmarking what it emitted");
+  }
+  const runtime = "./dist/esm/templates/runtime";
+  writeFileSync(
+    join(snapshotDir, "package.json"),
+    JSON.stringify({
+      name: "protoc-gen-grpckit",
+      type: "module",
+      exports: { "./runtime": `${runtime}/index.js`, "./runtime/telemetry": `${runtime}/telemetry/index.js` },
+    }),
+  );
+  const plugin = join(snapshotDir, "protoc-gen-grpckit");
+  writeFileSync(plugin, '#!/usr/bin/env node\nimport { runPlugin } from "./dist/esm/src/run-plugin.js";\nrunPlugin();\n');
+  chmodSync(plugin, 0o755);
+}
+
+/**
+ * Generate demo/v1/echo.proto (protoc-gen-es + the plugin of `buildSnapshot`,
+ * target=js) into `dir`, with or without the telemetry wiring, as an ES
+ * module package that resolves `protoc-gen-grpckit` to that snapshot.
  */
 export function generateEcho(dir, telemetry) {
   rmSync(dir, { recursive: true, force: true });
@@ -22,12 +56,12 @@ export function generateEcho(dir, telemetry) {
     `-I${join(benchRoot, "testdata", "fixtures")}`,
     `-I${join(benchRoot, "node_modules", "protoc", "include")}`,
     `--plugin=protoc-gen-es=${bin("protoc-gen-es")}`, `--es_out=${dir}`, `--es_opt=${opt}`,
-    `--plugin=protoc-gen-grpckit=${join(benchRoot, "bin", "protoc-gen-grpckit")}`, `--grpckit_out=${dir}`,
+    `--plugin=protoc-gen-grpckit=${join(snapshotDir, "protoc-gen-grpckit")}`, `--grpckit_out=${dir}`,
     `--grpckit_opt=${opt},telemetry=${telemetry}`,
     "demo/v1/echo.proto",
   ]);
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  if (!existsSync(join(dir, "node_modules", "protoc-gen-grpckit"))) symlinkSync(benchRoot, join(dir, "node_modules", "protoc-gen-grpckit"), "dir");
+  if (!existsSync(join(dir, "node_modules", "protoc-gen-grpckit"))) symlinkSync(snapshotDir, join(dir, "node_modules", "protoc-gen-grpckit"), "dir");
 }
 
 /**

@@ -1,36 +1,44 @@
 // Benchmark: unary throughput and p99 latency of a generated grpc-js server
 // and client on 127.0.0.1 (one process, `--concurrency` calls in flight),
-// three scenarios side by side in one run:
+// four scenarios side by side in one run:
 //   off    - code generated with telemetry=false (no OpenTelemetry wiring)
 //   nosdk  - default generated code (telemetry on), no SDK registered
+//   sdkoff - code generated with telemetry=false, with the SDK below
+//            registered: what the SDK's mere presence costs (mostly the
+//            AsyncLocalStorage context manager), which any instrumentation
+//            pays; "sdk" / "sdkoff" is what our wiring adds on top
 //   sdk    - default generated code with the OpenTelemetry SDK recording
 //            every span (BatchSpanProcessor, dropping exporter), metrics
 //            (MeterProvider, reader never pulled), W3C trace context +
 //            baggage propagators and the AsyncLocalStorage context manager
 // Each measurement runs in a fresh node process (warm-up first, then the
-// measured window). Rounds interleave the scenarios (off nosdk sdk, then
-// rotated: nosdk sdk off, ...), so load changes on the machine hit all of
-// them alike. Reported: per scenario the median over rounds and the spread
+// measured window). Rounds interleave the scenarios (off nosdk sdkoff sdk,
+// then rotated: nosdk sdkoff sdk off, ...), so load changes on the machine
+// hit all of them alike. Reported: per scenario the median over rounds and the spread
 // (min-max); the ratios against "off" are the medians of the per-round
 // ratios (each round's scenario divided by the same round's "off"). The load
 // average before and after the run is printed: on a loaded machine the
 // spread shows how far to trust the medians.
 //
-// Usage: npm run build && node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
+// The plugin and runtime are compiled from the current sources into a
+// private snapshot under tmp/ first (see buildSnapshot).
+//
+// Usage: node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
 // Goals: nosdk overhead <= 2 %, sdk overhead <= 15 % (throughput and p99).
 import { execFileSync } from "node:child_process";
 import { loadavg, cpus } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { benchRoot, generateEcho, installSdk, median, spread } from "./telemetry-support.mjs";
+import { benchRoot, buildSnapshot, generateEcho, installSdk, median, spread } from "./telemetry-support.mjs";
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? def : Number(process.argv[i + 1]);
 };
 const scratch = join(benchRoot, "tmp", "bench-telemetry");
-const scenarios = { off: "off", nosdk: "on", sdk: "on" };
+const scenarios = { off: "off", nosdk: "on", sdkoff: "off", sdk: "on" };
+const withSdk = new Set(["sdkoff", "sdk"]);
 
 if (process.argv[2] === "--worker") {
   const [name, seconds, warmup, concurrency] = [process.argv[3], ...process.argv.slice(4, 7).map(Number)];
@@ -44,6 +52,7 @@ async function main() {
   const seconds = arg("seconds", 3);
   const warmup = arg("warmup", 1.5);
   const concurrency = arg("concurrency", 16);
+  buildSnapshot();
   generateEcho(join(scratch, "off"), false);
   generateEcho(join(scratch, "on"), true);
   const names = Object.keys(scenarios);
@@ -82,14 +91,19 @@ function report(results, names, run) {
   }
   const pct = (x) => `${((x - 1) * 100).toFixed(1)} %`;
   console.log(
-    `\nthroughput change vs off: nosdk ${pct(ratios.nosdk.rps)} (goal >= -2 %), sdk ${pct(ratios.sdk.rps)} (goal >= -15 %); ` +
-      `p99 change: nosdk ${pct(ratios.nosdk.p99)}, sdk ${pct(ratios.sdk.p99)} (goal <= +15 %); ` +
-      `CPU per call: nosdk ${pct(ratios.nosdk.cpu)}, sdk ${pct(ratios.sdk.cpu)}`,
+    `\nthroughput change vs off: nosdk ${pct(ratios.nosdk.rps)} (goal >= -2 %), sdk ${pct(ratios.sdk.rps)} (goal >= -15 %), sdkoff ${pct(ratios.sdkoff.rps)}; ` +
+      `p99 change: nosdk ${pct(ratios.nosdk.p99)}, sdk ${pct(ratios.sdk.p99)} (goal <= +15 %), sdkoff ${pct(ratios.sdkoff.p99)}; ` +
+      `CPU per call: nosdk ${pct(ratios.nosdk.cpu)}, sdk ${pct(ratios.sdk.cpu)}, sdkoff ${pct(ratios.sdkoff.cpu)}`,
+  );
+  const paired = (key) => median(results.sdk.map((x, i) => x[key] / results.sdkoff[i][key]));
+  console.log(
+    `our wiring with the SDK vs the SDK without it (sdk / sdkoff, median of rounds): throughput ${pct(paired("rps"))}, ` +
+      `p99 ${pct(paired("p99Ms"))}, CPU per call ${pct(paired("cpuUs"))}`,
   );
 }
 
 async function worker(name, dir, { seconds, warmup, concurrency }) {
-  if (name === "sdk") {
+  if (withSdk.has(name)) {
     const api = await import("@opentelemetry/api");
     await installSdk(api);
   }

@@ -4,6 +4,21 @@ import { echoKinds, type EchoKind } from "./support/echo-calls.js";
 import { aborted, deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
 import { startServer, insecure } from "./support/grpc.js";
 
+/**
+ * The handler's abort reason for an expired deadline. The runtime takes a
+ * cancellation (the client's RST_STREAM at its deadline) arriving within 20 ms
+ * of the server's copy of the deadline as DEADLINE_EXCEEDED. Under heavy CPU
+ * load the server can learn of a call so late that its copy of the deadline
+ * is more than that after the client's (observable here as `lagMs`): only
+ * then may the reason be CANCELLED.
+ */
+function expectDeadlineReason(reason: unknown, serverDeadline: number | undefined, clientDeadline: number): void {
+  expect(reason).toBeInstanceOf(GrpcError);
+  const lagMs = (serverDeadline ?? Infinity) - clientDeadline;
+  if (lagMs <= 15) expect((reason as GrpcError).codeName).toBe("DEADLINE_EXCEEDED");
+  else expect(["DEADLINE_EXCEEDED", "CANCELLED"]).toContain((reason as GrpcError).codeName);
+}
+
 /** One request "a", then wait (without ending the request stream) until `stop` aborts. */
 async function* requestsUntil(stop: AbortSignal) {
   yield { text: "a" };
@@ -102,9 +117,8 @@ describe("cancellation and deadlines reach the handler", { timeout: 5000 }, () =
       expect((err as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
       const ctx = calls[0] as HandlerContext;
       expect(ctx.deadline).toBeGreaterThanOrEqual(clientDeadline - 5);
-      expect(ctx.deadline).toBeLessThanOrEqual(clientDeadline + 100);
-      const reason = await aborted(ctx.signal);
-      expect((reason as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
+      expect(ctx.deadline).toBeLessThanOrEqual(clientDeadline + 500);
+      expectDeadlineReason(await aborted(ctx.signal), ctx.deadline, clientDeadline);
     });
   }
 
@@ -121,20 +135,24 @@ describe("cancellation and deadlines reach the handler", { timeout: 5000 }, () =
       expect((err as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
       const ctx = calls.at(-1) as HandlerContext;
       expect(ctx.deadline).toBeGreaterThanOrEqual(expected - 5);
-      expect(ctx.deadline).toBeLessThanOrEqual(expected + 100);
-      expect(((await aborted(ctx.signal)) as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
+      expect(ctx.deadline).toBeLessThanOrEqual(expected + 500);
+      expectDeadlineReason(await aborted(ctx.signal), ctx.deadline, expected);
     }
     expect(calls).toHaveLength(4);
   });
 
-  it("many concurrent expiring calls all abort their handler with DEADLINE_EXCEEDED, never CANCELLED", async () => {
+  it("many concurrent expiring calls abort their handler with DEADLINE_EXCEEDED (CANCELLED only if the server learned of the call late)", async () => {
     reset();
+    const clientDeadlines: number[] = [];
     const results = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => pair.client.echo({}, { timeoutMs: 50 + (i % 7) }).catch((e: GrpcError) => e.code)),
+      Array.from({ length: 30 }, (_, i) => {
+        clientDeadlines[i] = Date.now() + 50 + (i % 7);
+        return pair.client.echo({}, { deadline: clientDeadlines[i], metadata: { "x-i": String(i) } }).catch((e: GrpcError) => e.code);
+      }),
     );
     expect(new Set(results)).toEqual(new Set([Status.DEADLINE_EXCEEDED]));
     await waitFor(() => calls.length === 30 && calls.every((c) => c.signal.aborted), 2000, "30 aborted handlers");
-    expect(new Set(calls.map((c) => (c.signal.reason as GrpcError).codeName))).toEqual(new Set(["DEADLINE_EXCEEDED"]));
+    for (const c of calls) expectDeadlineReason(c.signal.reason, c.deadline, clientDeadlines[Number(c.requestMetadata.get("x-i")[0])] as number);
   });
 
   it("timeRemainingMs counts down to the deadline", async () => {

@@ -1,13 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { describeDiff, goldenProtos, listGoldenCases, readExpected, updateCommand, writeExpected } from "./support/golden.js";
-import { readTree, runProtoc } from "./support/protoc.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { freshDir, readTree, runProtoc } from "./support/protoc.js";
+import { writeValidateDescriptorSet } from "./support/validate-proto.js";
 
 const update = process.env["UPDATE_GOLDEN"] === "1";
 
 describe("golden files", () => {
   for (const c of listGoldenCases()) {
     it(`${c.name} (${c.parameter})`, () => {
-      const out = runProtoc({ includes: [goldenProtos], files: c.inputs, grpckitOpt: c.parameter, esOpt: null });
+      // buf/validate/validate.proto comes from the descriptor @bufbuild/protovalidate embeds, never a copy.
+      const usesValidate = c.inputs.some((f) => readFileSync(join(goldenProtos, f), "utf8").includes("buf/validate/validate.proto"));
+      const extraArgs = usesValidate ? [`--descriptor_set_in=${writeValidateDescriptorSet(freshDir("golden-validate-"))}`] : [];
+      const out = runProtoc({ includes: [goldenProtos], files: c.inputs, grpckitOpt: c.parameter, esOpt: null, extraArgs });
       const actual = readTree(out);
       if (update) {
         writeExpected(c, actual);

@@ -157,9 +157,9 @@ describe("OTEL_SEMCONV_STABILITY_OPT_IN", () => {
   });
 });
 
-/** One unary call (OK) and one server-streaming call (3 responses) in `rpc/dup`, with `telemetry` options on both sides. */
-async function runMetrics(telemetry: object) {
-  process.env[env] = "rpc/dup";
+/** One unary call (OK) and one server-streaming call (3 responses) in `optIn` mode, with `telemetry` options on both sides. */
+async function runMetrics(telemetry: object, optIn = "rpc/dup") {
+  process.env[env] = optIn;
   sdk.exporter.reset();
   const s = await startServer((server) =>
     gen.addPartialEchoService(
@@ -178,13 +178,29 @@ async function runMetrics(telemetry: object) {
   const client = new gen.EchoServiceClient(s.address, insecure(), { telemetry });
   await client.echo({ text: "hello" });
   for await (const _ of client.expand({ text: "abc", count: 3 }));
-  await waitForSpans(sdk, 4);
+  const spans = await waitForSpans(sdk, 4);
   client.close();
   await s.stop();
+  return spans;
 }
 
 const pointsOf = (h: Map<string, HistogramMetric>, name: string, method: string) =>
   h.get(name)?.points.filter((p) => p.attributes[ATTR_RPC_METHOD] === `demo.v1.EchoService/${method}`) ?? [];
+
+describe("message events in the stable conventions", () => {
+  const received = (spans: Awaited<ReturnType<typeof runMetrics>>) =>
+    spans
+      .find((x) => x.kind === SpanKind.CLIENT && x.name.endsWith("/Expand"))!
+      .events.filter((e) => e.name === "rpc.message" && e.attributes?.["rpc.message.type"] === "RECEIVED");
+
+  it("are off by default with rpc, on with messageEvents: true (streaming calls only)", async () => {
+    expect(received(await runMetrics({}, "rpc"))).toEqual([]);
+    const spans = await runMetrics({ messageEvents: true }, "rpc");
+    expect(received(spans).map((e) => e.attributes?.["rpc.message.id"])).toEqual([1, 2, 3]);
+    const echo = spans.find((x) => x.kind === SpanKind.CLIENT && x.name.endsWith("/Echo"))!;
+    expect(echo.events.filter((e) => e.name === "rpc.message")).toEqual([]);
+  });
+});
 
 describe("metrics", () => {
   it("records the histograms of each convention set with their units; messages per RPC on streaming calls only", async () => {

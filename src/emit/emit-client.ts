@@ -54,7 +54,7 @@ export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports, o
   f.print("  }");
   f.print();
   f.print("  /** The grpc-js Channel this client uses. */");
-  f.print("  getChannel(): ", channel, " {");
+  f.print("  getChannel(): ", im.grpc("ChannelInterface", true), " {");
   f.print("    return this.transport.grpcClient.getChannel();");
   f.print("  }");
   f.print("}");
@@ -69,19 +69,19 @@ function emitClientMethod(f: GeneratedFile, s: ServiceModel, m: MethodModel, im:
   const output = im.shape(m.desc.output);
   switch (m.kind) {
     case "unary":
-      f.print("  ", m.localName, "(request: ", input, ", options?: ", callOptions, "): Promise<", output, "> {");
+      f.print("  ", m.clientName, "(request: ", input, ", options?: ", callOptions, "): Promise<", output, "> {");
       f.print("    return this.transport.unary(", method, ", request, options);");
       break;
     case "server_streaming":
-      f.print("  ", m.localName, "(request: ", input, ", options?: ", callOptions, "): AsyncIterable<", output, "> {");
+      f.print("  ", m.clientName, "(request: ", input, ", options?: ", callOptions, "): AsyncIterable<", output, "> {");
       f.print("    return this.transport.serverStream(", method, ", request, options);");
       break;
     case "client_streaming":
-      f.print("  ", m.localName, "(requests: ", requests, ", options?: ", callOptions, "): Promise<", output, "> {");
+      f.print("  ", m.clientName, "(requests: ", requests, ", options?: ", callOptions, "): Promise<", output, "> {");
       f.print("    return this.transport.clientStream(", method, ", requests, options);");
       break;
     case "bidi_streaming":
-      f.print("  ", m.localName, "(requests: ", requests, ", options?: ", callOptions, "): AsyncIterable<", output, "> {");
+      f.print("  ", m.clientName, "(requests: ", requests, ", options?: ", callOptions, "): AsyncIterable<", output, "> {");
       f.print("    return this.transport.bidiStream(", method, ", requests, options);");
       break;
   }

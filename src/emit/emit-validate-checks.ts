@@ -16,9 +16,16 @@ export interface CheckPrinter {
 /** Print the checks of one value `v`; `path` is a TS expression of the field path. */
 export function emitRuleChecks(p: CheckPrinter, checks: readonly RuleCheck[], path: Printable, indent: string): void {
   let elseNext = false;
+  const local = new Map<string, string>();
+  for (const [m, name] of [["codepoints", "cpLen"], ["utf8", "u8Len"]] as const) {
+    if (checks.filter((c) => c.test.t === "cmp" && c.test.measure === m).length < 2) continue;
+    p.f.print(indent, "const ", name, " = ", measure(p, m), ";");
+    local.set(m, name);
+  }
   for (const c of checks) {
     const add = ["if (c.add(", path, ", ", JSON.stringify(c.rule), ", ", JSON.stringify(c.ruleId), ", ", JSON.stringify(c.message), ", ", String(c.forKey), ")) return;"];
-    p.f.print(indent, elseNext ? "else if (" : "if (", testExpr(p, c.test), ") { ", add, " }");
+    const test = c.test.t === "cmp" && local.has(c.test.measure) ? [local.get(c.test.measure)!, " ", c.test.op, " ", literal(p, c.test.value)] : testExpr(p, c.test);
+    p.f.print(indent, elseNext ? "else if (" : "if (", test, ") { ", add, " }");
     elseNext = c.test.t === "empty";
   }
 }
@@ -41,6 +48,23 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
       const has = inExpr(p, t.values);
       return t.negate ? has : ["!", has];
     }
+    case "timeCmp":
+      return [p.im.runtime("compareTime"), "(v, ", timeLiteral(t.value), ") ", t.op, " 0"];
+    case "timeRange": {
+      const parts: Printable[] = [];
+      if (t.lo) parts.push([p.im.runtime("compareTime"), "(v, ", timeLiteral(t.lo.value), ") ", t.lo.op, " 0"]);
+      if (t.hi) parts.push([p.im.runtime("compareTime"), "(v, ", timeLiteral(t.hi.value), ") ", t.hi.op, " 0"]);
+      return ["!(", join(parts, t.or ? " || " : " && "), ")"];
+    }
+    case "timeIn": {
+      const list = p.hoist(["[", join(t.values.map(timeLiteral), ", "), "]"]);
+      const has = [p.im.runtime("isTimeIn"), "(v, ", list, ")"];
+      return t.negate ? has : ["!", has];
+    }
+    case "now":
+      return [p.im.runtime("compareTimeToNow"), "(v) ", t.violatedWhen, " 0"];
+    case "within":
+      return ["!", p.im.runtime("isWithinOfNow"), "(v, ", timeLiteral(t.value), ")"];
     case "pattern": {
       const re = p.hoist([p.im.runtime("compilePattern"), "(", JSON.stringify(t.source), ")"]);
       return ["!", re, "(v)"];
@@ -56,6 +80,10 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
   }
 }
 
+function timeLiteral(v: { seconds: bigint; nanos: number }): string {
+  return `{ seconds: ${v.seconds}n, nanos: ${v.nanos} }`;
+}
+
 function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: infer M } ? M : never): Printable {
   switch (m) {
     case "value":
@@ -67,7 +95,7 @@ function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: 
     case "length":
       return "v.length";
     case "pairs":
-      return "Object.keys(v).length";
+      return [p.im.runtime("mapSize"), "(v)"];
   }
 }
 

@@ -4,7 +4,7 @@ import type { ServiceModel } from "./service-model.js";
 
 /**
  * Members of every generated client class; an rpc whose local name equals one
- * of these cannot be expressed.
+ * of these gets `$` appended to its client method name (see `MethodModel.clientName`).
  */
 export const reservedClientMembers: readonly string[] = ["close", "getChannel", "transport"];
 
@@ -35,13 +35,6 @@ function checkMethodNames(file: DescFile, s: ServiceModel): void {
   const seen = new Map<string, string>();
   for (const m of s.methods) {
     const element = `rpc ${s.desc.typeName}.${m.desc.name}`;
-    if (reservedClientMembers.includes(m.localName)) {
-      throw userErrorAt(
-        file.proto.name,
-        element,
-        `method name "${m.localName}" collides with the generated client member "${m.localName}" of ${s.names.client}; rename the rpc`,
-      );
-    }
     const other = seen.get(m.localName);
     if (other !== undefined) {
       throw userErrorAt(

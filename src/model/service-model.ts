@@ -1,7 +1,7 @@
 import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { indexComments } from "./comments.js";
-import { checkNames } from "./check-names.js";
+import { checkNames, reservedClientMembers } from "./check-names.js";
 
 /** The four method kinds of gRPC; an exhaustive switch on this breaks the build when one is added. */
 export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
@@ -13,8 +13,14 @@ export type Idempotency = "idempotency_unknown" | "no_side_effects" | "idempoten
 export interface MethodModel {
   readonly desc: DescMethod;
   readonly kind: MethodKind;
-  /** The property name in the handler interface and client class (protobuf-es `localName`). */
+  /** The property name in the handler interface (protobuf-es `localName`). */
   readonly localName: string;
+  /**
+   * The method name in the client class: `localName`, with `$` appended when it
+   * would shadow a member every generated client has (`close`, `getChannel`,
+   * `transport`), the escape protobuf-es uses for reserved property names.
+   */
+  readonly clientName: string;
   /** The HTTP/2 path, `/package.Service/Method`. */
   readonly path: string;
   readonly idempotency: Idempotency;
@@ -87,6 +93,7 @@ function buildMethodModel(desc: DescMethod, leading: string | undefined): Method
     desc,
     kind: desc.methodKind,
     localName: desc.localName,
+    clientName: reservedClientMembers.includes(desc.localName) ? `${desc.localName}$` : desc.localName,
     path: `/${desc.parent.typeName}/${desc.name}`,
     idempotency: idempotencyOf(desc),
     deprecated,

@@ -11,6 +11,7 @@ import {
 } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { planScalarRules } from "./plan-scalar.js";
 import { compileCel } from "./compile-cel.js";
+import { planTimeRules } from "./plan-time.js";
 import type { CelRule, CompiledPlan, FieldPlan, ItemPlan, Literal, RuleCheck, ValidationPlan, ValuePlan } from "./validation-plan.js";
 
 /** Thrown inside planning to delegate the message being planned. */
@@ -134,12 +135,20 @@ function planValue(field: DescField, r: FieldRules | undefined): ValuePlan {
     case "message":
       if (type.case === undefined) return { kind: "message", message: field.message };
       if (isWrapperDesc(field.message) && field.oneof === undefined) return { kind: "wrapper", checks: scalarChecks(type, "", false, field) };
+      if (isTimeRules(field.message, type)) return { kind: "scalar", checks: planTimeRules(type, "") };
       throw new Delegate(`field ${field.toString()}: ${type.case} rules`);
     case "list":
       return planList(field, type);
     case "map":
       return planMap(field, type);
   }
+}
+
+/** Duration / Timestamp rules on a field of that type (predefined-rule extensions are delegated). */
+function isTimeRules(message: DescMessage, type: FieldRules["type"]): type is Extract<FieldRules["type"], { case: "duration" | "timestamp" }> {
+  if (type.case === "duration") return message.typeName === "google.protobuf.Duration" && !type.value.$unknown?.length;
+  if (type.case === "timestamp") return message.typeName === "google.protobuf.Timestamp" && !type.value.$unknown?.length;
+  return false;
 }
 
 function planList(field: DescField & { fieldKind: "list" }, type: FieldRules["type"]): ValuePlan {

@@ -107,7 +107,27 @@ export type RuleTest =
   | { readonly t: "helper"; readonly fn: string; readonly args: readonly Literal[]; readonly violatedWhen: boolean }
   | { readonly t: "pattern"; readonly source: string; readonly bytes: boolean }
   | { readonly t: "finite" }
+  /** Duration / Timestamp `v` compared with a value: violated when `compare(v, value) op 0`. */
+  | { readonly t: "timeCmp"; readonly op: "!=="; readonly value: TimeValue }
+  /** Duration / Timestamp range; `or` for an exclusive range. */
+  | { readonly t: "timeRange"; readonly lo?: TimeBound; readonly hi?: TimeBound; readonly or: boolean }
+  | { readonly t: "timeIn"; readonly values: readonly TimeValue[]; readonly negate: boolean }
+  /** Timestamp vs the current time: violated when `compare(v, now) violatedWhen 0`. */
+  | { readonly t: "now"; readonly violatedWhen: "<" | ">" }
+  /** Timestamp within `value` of now. */
+  | { readonly t: "within"; readonly value: TimeValue }
   | { readonly t: "empty" };
+
+/** A Duration or Timestamp value (seconds and nanos). */
+export interface TimeValue {
+  readonly seconds: bigint;
+  readonly nanos: number;
+}
+
+export interface TimeBound {
+  readonly op: ">" | ">=" | "<" | "<=";
+  readonly value: TimeValue;
+}
 
 export type Measure = "value" | "codepoints" | "utf8" | "length" | "pairs";
 

@@ -1,5 +1,5 @@
 import { create, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
-import type { Metadata } from "@grpc/grpc-js";
+import { Metadata } from "@grpc/grpc-js";
 import { Status, grpcErrorFromServiceError, type GrpcError } from "./grpc-error.js";
 import { abortedError, earliestDeadline, firstAborted, onAnyAbort } from "./deadline.js";
 import { startClientHooks, type ClientHook, type ComposedClientHooks } from "./hooks.js";
@@ -13,6 +13,8 @@ export interface CallSetupOptions {
   readonly metadata?: MetadataInit;
   readonly signal?: AbortSignal;
   readonly propagate?: boolean;
+  /** Called once when the call ends, with the final attempt's trailers (see `succeed` / `fail`). */
+  readonly onTrailer?: (trailer: Metadata) => void;
 }
 
 /** Client-level inputs of the set-up. */
@@ -38,11 +40,24 @@ export interface StartedCall {
   prepare(schema: DescMessage, init: unknown): unknown;
   /** Cancel the call when any of the call's signals aborts (removed by succeed / fail). */
   link(cancel: () => void): void;
-  /** The call succeeded: end hooks, remove listeners. */
-  succeed(): void;
-  /** The call failed: convert to GrpcError, end hooks, remove listeners. Returns the error to surface. */
+  /** The call succeeded: end hooks, remove listeners, then `onTrailer` with the final attempt's trailers (default: empty). */
+  succeed(trailer?: Metadata): void;
+  /**
+   * The call failed: convert to GrpcError, end hooks, remove listeners, then
+   * `onTrailer` with the error's trailers. Returns the error to surface.
+   */
   fail(err: unknown): GrpcError;
 }
+
+/** The composed hooks of a client without hooks (shared: no per-call allocation). */
+const noClientHooks: ComposedClientHooks = Object.freeze({
+  attempt() {},
+  request() {},
+  response() {},
+  header() {},
+  trailer() {},
+  end() {},
+});
 
 /**
  * Set up a call: resolve its deadline once (call options, else the default
@@ -63,7 +78,7 @@ export function startCall(method: DescMethod, options: CallSetupOptions, default
       start.signals.push(upstream.signal);
     }
   }
-  const hooks = startClientHooks(defaults.hooks, start);
+  const hooks = defaults.hooks.length === 0 ? noClientHooks : startClientHooks(defaults.hooks, start);
   const signals = start.signals;
   let unlink: (() => void) | undefined;
   const cleanup = () => {
@@ -91,14 +106,19 @@ export function startCall(method: DescMethod, options: CallSetupOptions, default
       cleanup();
       unlink = onAnyAbort(signals, cancel);
     },
-    succeed() {
+    succeed(trailer) {
       cleanup();
+      const md = trailer ?? new Metadata();
+      hooks.trailer(md);
       hooks.end({ code: Status.OK, message: "" });
+      options.onTrailer?.(md);
     },
     fail(err) {
       cleanup();
       const error = grpcErrorFromServiceError(err);
+      hooks.trailer(error.metadata);
       hooks.end({ code: error.code, message: error.rawMessage, error });
+      options.onTrailer?.(error.metadata);
       return error;
     },
   };

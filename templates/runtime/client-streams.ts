@@ -1,12 +1,11 @@
-import { create, type DescMessage } from "@bufbuild/protobuf";
-import type { ClientDuplexStream, ClientReadableStream, ClientWritableStream } from "@grpc/grpc-js";
+import type { ClientDuplexStream, ClientReadableStream, Metadata, StatusObject } from "@grpc/grpc-js";
 import type { StartedCall } from "./call-setup.js";
 import { observeCall, type AttemptContext } from "./client-attempts.js";
 import { abortedError, firstAborted, sleep } from "./deadline.js";
 import { GrpcError, Status, grpcErrorFromServiceError } from "./grpc-error.js";
 import type { CallResult } from "./hooks.js";
 import type { RetryController } from "./retry.js";
-import { readMessages, writeMessage } from "./streams.js";
+import { readMessages } from "./streams.js";
 
 type ResponseCall = ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>;
 
@@ -17,8 +16,12 @@ export interface ResponseIteratorInit {
   readonly ctx: Pick<AttemptContext, "hooks" | "observers">;
   /** Start one attempt of the call. */
   readonly open: () => ResponseCall;
-  /** Aborts when sending the requests failed (bidi): the iteration throws its reason. */
+  /** Aborts when sending the requests failed (bidi): the iteration throws its reason, without retrying. */
   readonly requestFailure?: AbortSignal;
+  /** Whether the call committed for a reason of the request side (bidi: the retry buffer overflowed). */
+  readonly requestsCommitted?: () => boolean;
+  /** Called once when the call is over (bidi: release the retry buffer). */
+  readonly release?: () => void;
 }
 
 /**
@@ -26,6 +29,7 @@ export interface ResponseIteratorInit {
  * retried (per the controller's policy) only while the response has not
  * started: once headers or a message arrived the call is committed, so a
  * stream is never replayed half-way. Leaving the loop early cancels the call.
+ * `onTrailer` gets the final attempt's trailers, once.
  */
 export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIterator<T> {
   const { started, controller, ctx } = init;
@@ -33,12 +37,20 @@ export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIter
   let inner: AsyncIterator<T> | undefined;
   let committed = false;
   let done = false;
+  let trailer: Metadata | undefined;
+  const finish = () => {
+    done = true;
+    init.release?.();
+  };
 
   const openAttempt = (backoffMs: number, previous?: CallResult) => {
     controller.begin(backoffMs, previous);
     const c = init.open();
     call = c;
     observeCall(c, ctx, () => (committed = true));
+    c.on("status", (s: StatusObject) => {
+      if (call === c) trailer = s.metadata;
+    });
     started.link(() => c.cancel());
     inner = readMessages<T>(c, { signal: init.requestFailure })[Symbol.asyncIterator]();
   };
@@ -48,8 +60,9 @@ export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIter
     call?.cancel();
     const aborted = firstAborted(started.signals);
     if (aborted) return abortedError(aborted);
+    if (init.requestFailure?.aborted) return grpcErrorFromServiceError(init.requestFailure.reason);
     const error = grpcErrorFromServiceError(err);
-    const delay = controller.retryDelay(error, committed);
+    const delay = controller.retryDelay(error, committed || (init.requestsCommitted?.() ?? false));
     if (delay === undefined) return error;
     try {
       await sleep(delay, started.signals);
@@ -68,9 +81,9 @@ export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIter
         try {
           const result = await inner!.next();
           if (result.done) {
-            done = true;
+            finish();
             controller.succeeded();
-            started.succeed();
+            started.succeed(trailer);
           } else {
             committed = true;
             started.hooks.response(result.value);
@@ -79,14 +92,14 @@ export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIter
         } catch (err) {
           const outcome = await recover(err);
           if (outcome === true) continue;
-          done = true;
+          finish();
           throw started.fail(outcome);
         }
       }
     },
     async return() {
       if (!done) {
-        done = true;
+        finish();
         // grpc-js emits the CANCELLED status as an "error" event after inner.return() detached
         // the iterator's listener: without this one it would be an uncaught exception.
         call?.on("error", () => {});
@@ -97,29 +110,6 @@ export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIter
       return { done: true, value: undefined };
     },
   };
-}
-
-/** Send every request of a stream with backpressure, then half-close. Stops pulling once the call is over. */
-export async function sendAll(
-  call: ClientWritableStream<unknown> | ClientDuplexStream<unknown, unknown>,
-  schema: DescMessage,
-  requests: AsyncIterable<unknown> | Iterable<unknown>,
-  started: StartedCall,
-): Promise<void> {
-  let ended = false;
-  const onStatus = () => (ended = true);
-  call.once("status", onStatus);
-  try {
-    for await (const request of requests) {
-      if (ended) return;
-      const message = create(schema, request as never);
-      started.hooks.request(message);
-      await writeMessage(call, message, undefined);
-    }
-    if (!ended) call.end();
-  } finally {
-    call.off("status", onStatus);
-  }
 }
 
 /** An iterator that fails with `error` at once. */

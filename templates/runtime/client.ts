@@ -8,10 +8,9 @@ import {
   type Metadata,
 } from "@grpc/grpc-js";
 import { startCall, type CallDefaults, type StartedCall } from "./call-setup.js";
-import { startUnaryAttempt, observeCall, type AttemptContext, type CallAttempt } from "./client-attempts.js";
-import { createResponseIterator, failingIterator, sendAll } from "./client-streams.js";
+import { UnaryAttempt, openBidiAttempt, settleCall, startClientStreamAttempt, type AttemptContext } from "./client-attempts.js";
+import { createResponseIterator, failingIterator } from "./client-streams.js";
 import { methodDefinition } from "./definition.js";
-import { grpcErrorFromServiceError } from "./grpc-error.js";
 import type { ClientHook } from "./hooks.js";
 import type { MetadataInit } from "./metadata.js";
 import { runHedged } from "./retry-hedging.js";
@@ -25,6 +24,7 @@ import {
 } from "./retry-options.js";
 import type { ServicePolicies } from "./retry-policy.js";
 import { RetryThrottle } from "./retry-throttle.js";
+import { RequestReplay, defaultRetryBufferBytes } from "./request-replay.js";
 import { RetryController, runWithRetries } from "./retry.js";
 
 export { resolveDeadline } from "./call-setup.js";
@@ -48,7 +48,7 @@ export interface CallOptions extends ResilienceOverrides {
   readonly propagate?: boolean;
   /** Called with the response headers when they arrive. */
   readonly onHeader?: (header: Metadata) => void;
-  /** Called with the trailers when the call ends, successfully or not. */
+  /** Called once with the trailers when the call ends, successfully or not: the final attempt's trailers (empty if none arrived). */
   readonly onTrailer?: (trailer: Metadata) => void;
 }
 
@@ -56,7 +56,7 @@ export interface CallOptions extends ResilienceOverrides {
  * Options of a client: grpc-js client and channel options (`interceptors`,
  * `grpc.keepalive_time_ms`, `grpc.max_receive_message_length`, ...), plus
  * the runtime's own: `hooks`, `retry`, `hedging`, `retryThrottling`,
- * `timeoutMs` (see ClientResilienceOverrides), `propagate`.
+ * `timeoutMs` (see ClientResilienceOverrides), `propagate`, `retryBufferBytes`.
  */
 export type ClientOptions = GrpcClientOptions &
   ClientResilienceOverrides & {
@@ -64,7 +64,20 @@ export type ClientOptions = GrpcClientOptions &
     readonly hooks?: readonly ClientHook[];
     /** Inherit deadline and cancellation inside generated server handlers. Default true. */
     readonly propagate?: boolean;
+    /**
+     * Per-call retry buffer of client-streaming and bidi calls, in bytes of
+     * serialized requests (gRFC A6): once the requests sent exceed it, the
+     * call commits and is no longer retried. Default 262144 (256 KiB, like
+     * grpc-js's `grpc.per_rpc_retry_buffer_size`); 0 or more.
+     */
+    readonly retryBufferBytes?: number;
   };
+
+/** A method's plan with what every call of it needs (cached per method). */
+interface CallPlan extends MethodPlan {
+  readonly def: AttemptContext["def"];
+  readonly defaults: CallDefaults;
+}
 
 /** A method of a generated service, with its message types. */
 type Method<I extends DescMessage, O extends DescMessage> = DescMethod & { input: I; output: O };
@@ -89,19 +102,22 @@ export class ClientTransport {
   /** The retry throttle shared by this client's calls (gRFC A6), if throttling is on. */
   throttle: RetryThrottle | undefined;
   private readonly propagate: boolean;
+  private readonly retryBufferBytes: number;
   private readonly overrides: ClientResilienceOverrides;
-  private readonly plans = new Map<DescMethod, MethodPlan>();
+  private readonly plans = new Map<DescMethod, CallPlan>();
 
   /**
    * @param target - an address (`host:port`, `dns:///host:port`, `unix:/path`, ...) or an existing grpc-js Channel
    * @param credentials - channel credentials; ignored when `target` is a Channel
    * @param policies - the generated service's policy table (plugin options); default: no retries, no timeout
-   * @throws TypeError without credentials for an address, or when `grpc.service_config` would retry too; RangeError on a bad policy
+   * @throws TypeError without credentials for an address, or when `grpc.service_config` would retry too; RangeError on a bad policy or `retryBufferBytes`
    */
   constructor(target: string | Channel, credentials?: ChannelCredentials, clientOptions: ClientOptions = {}, policies: ServicePolicies = {}) {
-    const { hooks, retry, hedging, retryThrottling, timeoutMs, propagate, ...rest } = clientOptions;
+    const { hooks, retry, hedging, retryThrottling, timeoutMs, propagate, retryBufferBytes, ...rest } = clientOptions;
     this.hooks = hooks ?? [];
     this.propagate = propagate ?? true;
+    if (retryBufferBytes !== undefined && !(retryBufferBytes >= 0)) throw new RangeError(`retryBufferBytes must be a number >= 0, got ${retryBufferBytes}`);
+    this.retryBufferBytes = retryBufferBytes ?? defaultRetryBufferBytes;
     this.overrides = { retry, hedging, retryThrottling, timeoutMs };
     this.policies = resolveClientPolicies(policies, this.overrides);
     this.throttle = this.policies.throttling && new RetryThrottle(this.policies.throttling);
@@ -121,37 +137,21 @@ export class ClientTransport {
     options: CallOptions = {},
   ): Promise<MessageShape<O>> {
     const plan = this.plan(method, options);
-    const started = startCall(method, options, this.defaults(plan));
+    const started = startCall(method, options, plan.defaults);
     const message = started.prepare(method.input, request);
     if (started.error) return Promise.reject(started.fail(started.error));
-    const ctx = this.attemptContext(method, started, options);
+    const ctx = this.attemptContext(plan, started, options);
     const controller = this.controller(started, plan.retry);
-    let winner: CallAttempt<MessageShape<O>> | undefined;
-    const attempt = () => {
-      const a = startUnaryAttempt<MessageShape<O>>(ctx, message);
-      a.result.then(() => (winner = a), () => {});
-      return a;
-    };
-    const run = plan.hedging
-      ? runHedged(controller, { policy: plan.hedging, throttle: this.throttle, deadline: started.deadline }, started.signals, attempt)
-      : runWithRetries(controller, started.signals, attempt);
-    return run.then(
-      (response) => {
-        try {
-          started.hooks.response(response);
-        } catch (hookErr) {
-          throw started.fail(hookErr);
-        }
-        started.succeed();
-        if (winner?.trailer) options.onTrailer?.(winner.trailer);
-        return response;
-      },
-      (err: unknown) => {
-        const error = started.fail(err);
-        options.onTrailer?.(error.metadata);
-        throw error;
-      },
-    );
+    const hedging = plan.hedging;
+    return new Promise((resolve, reject) => {
+      const finish = settleCall<MessageShape<O>>(started, resolve, reject);
+      if (hedging === undefined) {
+        runWithRetries(controller, started.signals, (done) => new UnaryAttempt<MessageShape<O>>(ctx, message, done), finish);
+      } else {
+        const hedgingPlan = { policy: hedging, throttle: this.throttle, deadline: started.deadline };
+        runHedged(controller, hedgingPlan, started.signals, (done, onCommit) => new UnaryAttempt<MessageShape<O>>(ctx, message, done, onCommit), finish);
+      }
+    });
   }
 
   /**
@@ -168,10 +168,10 @@ export class ClientTransport {
     return {
       [Symbol.asyncIterator]: () => {
         const plan = this.plan(method, options);
-        const started = startCall(method, options, this.defaults(plan));
+        const started = startCall(method, options, plan.defaults);
         const message = started.prepare(method.input, request);
         if (started.error) return failingIterator(started.fail(started.error));
-        const ctx = this.attemptContext(method, started, options);
+        const ctx = this.attemptContext(plan, started, options);
         const open = () =>
           ctx.client.makeServerStreamRequest(ctx.def.path, ctx.def.requestSerialize, ctx.def.responseDeserialize, message, ctx.metadata.clone(), {
             deadline: ctx.deadline,
@@ -181,42 +181,28 @@ export class ClientTransport {
     };
   }
 
-  /** Client-streaming call: sends every request (with backpressure), resolves with the one response. Not retried by policy (requests are not replayable). */
+  /**
+   * Client-streaming call: sends every request (with backpressure), resolves
+   * with the one response. For an idempotent method, a failed attempt is
+   * retried per the policy until the call commits (response headers
+   * received, or the requests sent exceed `retryBufferBytes`): the new
+   * attempt replays the requests sent so far, then continues with the
+   * caller's iterable, which is never pulled twice for one message.
+   */
   clientStream<I extends DescMessage, O extends DescMessage>(
     method: Method<I, O>,
     requests: RequestStream<I>,
     options: CallOptions = {},
   ): Promise<MessageShape<O>> {
-    const started = startCall(method, options, this.defaults(this.plan(method, options)));
+    const plan = this.plan(method, options);
+    const started = startCall(method, options, plan.defaults);
     if (started.error) return Promise.reject(started.fail(started.error));
-    const ctx = this.attemptContext(method, started, options);
-    this.controller(started, undefined).begin(0);
+    const ctx = this.attemptContext(plan, started, options);
+    const replay = this.replay(method, ctx, started, plan, requests);
+    const controller = this.controller(started, plan.retry);
     return new Promise((resolve, reject) => {
-      let requestError: unknown;
-      const call = ctx.client.makeClientStreamRequest(
-        ctx.def.path,
-        ctx.def.requestSerialize,
-        ctx.def.responseDeserialize,
-        ctx.metadata,
-        { deadline: ctx.deadline },
-        (err, response) => {
-          if (requestError !== undefined) return reject(started.fail(requestError));
-          if (err) return reject(started.fail(err));
-          try {
-            started.hooks.response(response);
-          } catch (hookErr) {
-            return reject(started.fail(hookErr));
-          }
-          started.succeed();
-          resolve(response as MessageShape<O>);
-        },
-      );
-      observeCall(call, ctx);
-      started.link(() => call.cancel());
-      sendAll(call, method.input, requests, started).catch((err: unknown) => {
-        requestError = err;
-        call.cancel();
-      });
+      const finish = settleCall<MessageShape<O>>(started, resolve, reject, replay);
+      runWithRetries(controller, started.signals, (done) => startClientStreamAttempt<MessageShape<O>>(ctx, replay, done), finish);
     });
   }
 
@@ -224,8 +210,10 @@ export class ClientTransport {
    * Bidi call: sends the requests in the background (with backpressure) and
    * returns an AsyncIterable of responses. The call starts when iteration
    * starts; leaving the loop early cancels it. If the request iterable
-   * throws, the call is cancelled and the iteration throws that error. Not
-   * retried by policy.
+   * throws, the call is cancelled and the iteration throws that error. For
+   * an idempotent method, a failed attempt is retried per the policy until
+   * the call commits (first response header or message, or the requests
+   * sent exceed `retryBufferBytes`), replaying the requests sent so far.
    */
   bidiStream<I extends DescMessage, O extends DescMessage>(
     method: Method<I, O>,
@@ -234,22 +222,21 @@ export class ClientTransport {
   ): AsyncIterable<MessageShape<O>> {
     return {
       [Symbol.asyncIterator]: () => {
-        const started = startCall(method, options, this.defaults(this.plan(method, options)));
+        const plan = this.plan(method, options);
+        const started = startCall(method, options, plan.defaults);
         if (started.error) return failingIterator(started.fail(started.error));
-        const ctx = this.attemptContext(method, started, options);
+        const ctx = this.attemptContext(plan, started, options);
+        const replay = this.replay(method, ctx, started, plan, requests);
         const requestFailure = new AbortController();
-        const open = () => {
-          const call = ctx.client.makeBidiStreamRequest(ctx.def.path, ctx.def.requestSerialize, ctx.def.responseDeserialize, ctx.metadata, {
-            deadline: ctx.deadline,
-          });
-          sendAll(call, method.input, requests, started).catch((err: unknown) => {
-            requestFailure.abort(grpcErrorFromServiceError(err));
-            call.cancel();
-          });
-          return call;
-        };
-        const controller = this.controller(started, undefined);
-        return createResponseIterator<MessageShape<O>>({ started, controller, ctx, open, requestFailure: requestFailure.signal });
+        return createResponseIterator<MessageShape<O>>({
+          started,
+          controller: this.controller(started, plan.retry),
+          ctx,
+          open: () => openBidiAttempt(ctx, replay, requestFailure),
+          requestFailure: requestFailure.signal,
+          requestsCommitted: () => replay.overflowed || replay.failed,
+          release: () => replay.close(),
+        });
       },
     };
   }
@@ -272,23 +259,32 @@ export class ClientTransport {
     this.grpcClient.close();
   }
 
-  private plan(method: DescMethod, options: CallOptions): MethodPlan {
-    if (options.retry !== undefined || options.hedging !== undefined) return planMethod(this.policies, method, options);
+  /** The method's plan: cached per method, computed per call only when the call overrides `retry` / `hedging`. */
+  private plan(method: DescMethod, options: CallOptions): CallPlan {
+    if (options.retry !== undefined || options.hedging !== undefined) return this.callPlan(method, planMethod(this.policies, method, options));
     let plan = this.plans.get(method);
     if (plan === undefined) {
-      plan = planMethod(this.policies, method, {});
+      plan = this.callPlan(method, planMethod(this.policies, method, {}));
       this.plans.set(method, plan);
     }
     return plan;
   }
 
-  private defaults(plan: MethodPlan): CallDefaults {
-    return { hooks: this.hooks, timeoutMs: plan.timeoutMs, propagate: this.propagate };
+  private callPlan(method: DescMethod, plan: MethodPlan): CallPlan {
+    return { ...plan, def: methodDefinition(method), defaults: { hooks: this.hooks, timeoutMs: plan.timeoutMs, propagate: this.propagate } };
   }
 
-  private attemptContext(method: DescMethod, started: StartedCall, options: CallOptions): AttemptContext {
-    const def = methodDefinition(method);
-    return { client: this.grpcClient, def, metadata: started.metadata, deadline: started.deadline, hooks: started.hooks, observers: options };
+  private attemptContext(plan: CallPlan, started: StartedCall, options: CallOptions): AttemptContext {
+    return { client: this.grpcClient, def: plan.def, metadata: started.metadata, deadline: started.deadline, hooks: started.hooks, observers: options };
+  }
+
+  private replay(method: DescMethod, ctx: AttemptContext, started: StartedCall, plan: MethodPlan, requests: RequestStream<DescMessage>): RequestReplay {
+    return new RequestReplay(requests, {
+      schema: method.input,
+      serialize: ctx.def.requestSerialize,
+      hooks: started.hooks,
+      keepBytes: plan.retry && this.retryBufferBytes,
+    });
   }
 
   private controller(started: StartedCall, policy: MethodPlan["retry"]): RetryController {

@@ -57,6 +57,8 @@ export interface ClientCallHooks {
   response?(message: unknown): void;
   /** The response headers. */
   header?(header: Metadata): void;
+  /** The trailers of the call's final attempt, before `end`. */
+  trailer?(trailer: Metadata): void;
   /**
    * A new attempt of the call starts (retries, hedging). `attempt` counts from 1;
    * `backoffMs` is the delay waited before it (0 for the first). Called by the
@@ -95,11 +97,21 @@ const noServerHooks: ComposedServerHooks = {
   end: () => {},
 };
 
+/** Start every hook of a call; undefined when none wants per-call callbacks (no allocation then). */
+function startAll<F extends (...args: never[]) => unknown>(hooks: readonly F[], start: (hook: F) => ReturnType<F>): NonNullable<ReturnType<F>>[] | undefined {
+  let started: NonNullable<ReturnType<F>>[] | undefined;
+  for (const hook of hooks) {
+    const h = start(hook);
+    if (h !== undefined && h !== null) (started ??= []).push(h as NonNullable<ReturnType<F>>);
+  }
+  return started;
+}
+
 /** Start the server hooks of one call and compose them (first = outermost). */
 export function startServerHooks(hooks: readonly ServerHook[], method: DescMethod, context: HandlerContext): ComposedServerHooks {
   if (hooks.length === 0) return noServerHooks;
-  const started = hooks.map((h) => h(method, context)).filter((h): h is ServerCallHooks => h !== undefined);
-  if (started.length === 0) return noServerHooks;
+  const started = startAll(hooks, (h) => h(method, context));
+  if (started === undefined) return noServerHooks;
   let ended = false;
   return {
     around<T>(fn: () => T): T {
@@ -131,12 +143,24 @@ export interface ComposedClientHooks {
   request(message: unknown): void;
   response(message: unknown): void;
   header(header: Metadata): void;
+  trailer(trailer: Metadata): void;
   end(result: CallResult): void;
 }
 
+const noClientHooks: ComposedClientHooks = {
+  attempt: () => {},
+  request: () => {},
+  response: () => {},
+  header: () => {},
+  trailer: () => {},
+  end: () => {},
+};
+
 /** Start the client hooks of one call and compose them (first = outermost). */
 export function startClientHooks(hooks: readonly ClientHook[], start: ClientCallStart): ComposedClientHooks {
-  const started = hooks.map((h) => h(start)).filter((h): h is ClientCallHooks => h !== undefined);
+  if (hooks.length === 0) return noClientHooks;
+  const started = startAll(hooks, (h) => h(start));
+  if (started === undefined) return noClientHooks;
   let ended = false;
   return {
     attempt(info) {
@@ -150,6 +174,9 @@ export function startClientHooks(hooks: readonly ClientHook[], start: ClientCall
     },
     header(header) {
       for (const h of started) h.header?.(header);
+    },
+    trailer(trailer) {
+      for (const h of started) h.trailer?.(trailer);
     },
     end(result) {
       if (ended) return;

@@ -75,51 +75,65 @@ export class RetryController {
 }
 
 /** One attempt of a unary-like call. */
-export interface Attempt<T> {
-  readonly result: Promise<T>;
+export interface Attempt {
   /** Cancel the attempt (the call is over or was cancelled). */
   cancel(): void;
   /** True once the response started (headers or a message): the call is committed to this attempt. */
   readonly committed: boolean;
 }
 
+/** Called once when an attempt ended: `null` on success, else what it failed with. */
+export type AttemptDone = (error: unknown) => void;
+
+/** Called once when the call's attempts are over: the attempt that succeeded, or the error to surface. */
+export type AttemptsFinished<A> = (error: GrpcError | undefined, winner: A | undefined) => void;
+
 /**
- * Run attempts one after another until one succeeds or retrying must stop.
- * Each attempt is cancelled when a signal aborts; a pending backoff sleep
- * ends at once with CANCELLED (or the upstream reason), leaving no timer.
+ * Run attempts one after another until one succeeds or retrying must stop,
+ * then call `finish` once: with the attempt that succeeded, or with the last
+ * attempt's error, or with CANCELLED (or the upstream reason) when a signal
+ * aborts. Each attempt is cancelled when a signal aborts; a pending backoff
+ * sleep ends at once, leaving no timer. Callback-based, so a call that
+ * succeeds at once allocates no promise here.
  */
-export async function runWithRetries<T>(
+export function runWithRetries<A extends Attempt>(
   controller: RetryController,
   signals: readonly AbortSignal[],
-  startAttempt: () => Attempt<T>,
-): Promise<T> {
+  startAttempt: (done: AttemptDone) => A,
+  finish: AttemptsFinished<A>,
+): void {
   let backoffMs = 0;
   let previous: CallResult | undefined;
-  for (;;) {
+  const next = (): void => {
     const aborted = firstAborted(signals);
-    if (aborted) throw abortedError(aborted);
+    if (aborted) return finish(abortedError(aborted), undefined);
     controller.begin(backoffMs, previous);
-    const attempt = startAttempt();
     let abortedBy: AbortSignal | undefined;
-    const unlink = onAnyAbort(signals, (s) => {
-      abortedBy = s;
-      attempt.cancel();
-    });
-    let error: GrpcError;
-    try {
-      const value = await attempt.result;
-      controller.succeeded();
-      return value;
-    } catch (err) {
-      if (abortedBy) throw abortedError(abortedBy);
-      error = grpcErrorFromServiceError(err);
-    } finally {
+    let unlink = noop;
+    let attempt: A | undefined;
+    const onDone = (err: unknown): void => {
       unlink();
-    }
-    const delay = controller.retryDelay(error, attempt.committed);
-    if (delay === undefined) throw error;
-    await sleep(delay, signals);
-    backoffMs = delay;
-    previous = { code: error.code, message: error.rawMessage, error };
-  }
+      if (err === null) {
+        controller.succeeded();
+        return finish(undefined, attempt);
+      }
+      if (abortedBy) return finish(abortedError(abortedBy), undefined);
+      const error = grpcErrorFromServiceError(err);
+      const delay = controller.retryDelay(error, attempt!.committed);
+      if (delay === undefined) return finish(error, undefined);
+      backoffMs = delay;
+      previous = { code: error.code, message: error.rawMessage, error };
+      sleep(delay, signals).then(next, (sleepErr: unknown) => finish(grpcErrorFromServiceError(sleepErr), undefined));
+    };
+    // an attempt that ends while it is being started reports once it is known
+    attempt = startAttempt((err) => (attempt === undefined ? queueMicrotask(() => onDone(err)) : onDone(err)));
+    const a = attempt;
+    unlink = onAnyAbort(signals, (s) => {
+      abortedBy = s;
+      a.cancel();
+    });
+  };
+  next();
 }
+
+function noop(): void {}

@@ -1,5 +1,7 @@
 import { createServer, connect, type Server as NetServer, type Socket } from "node:net";
+import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
 import { generateFixtures } from "./fixture.js";
+import { startServer } from "./grpc.js";
 
 /** The generated module of testdata/fixtures/resilience/v1/faults.proto (typed loosely: it exists once generated). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -32,20 +34,70 @@ export class ExecutionCounter {
   }
 }
 
-/**
- * A deterministic failure pattern: a seeded PRNG (mulberry32) answering
- * "fail this execution?" with probability `rate`.
- */
-export function seededFailures(seed: number, rate: number): () => boolean {
+/** mulberry32: a small seeded PRNG returning numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return r < rate;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * Independent, reproducible failures: "does execution `n` of call `id`
+ * fail?" is true with probability `rate`, decided by a PRNG seeded from
+ * (seed, id, n) alone, so the answer does not depend on the order in which
+ * concurrent executions reach the server.
+ */
+export function seededFailures(seed: number, rate: number): (id: string, n: number) => boolean {
+  return (id, n) => {
+    let h = (seed ^ 0x9e3779b9) >>> 0;
+    for (const ch of `${id}#${n}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+    return mulberry32(h)() < rate;
+  };
+}
+
+/** UNAVAILABLE, as a fault server throws it. */
+export const unavailable = (): GrpcError => new GrpcError(Status.UNAVAILABLE, "injected");
+
+/** Decides the fault of an execution: an error to throw for the n-th execution of call `id` of `method`, or undefined. */
+export type FaultDecision = (method: string, id: string, n: number) => Error | undefined;
+
+/**
+ * A real grpc-js server on 127.0.0.1 serving the faults fixture: the unary
+ * methods count each execution per call id, wait `delayMs`, then fail as
+ * `decide` says; `list` sends one response before failing. `impl` adds or
+ * replaces handlers (the streaming ones, for instance).
+ */
+export async function startFaultServer(gen: FaultsModule, decide: FaultDecision, options: { delayMs?: number; impl?: Record<string, unknown> } = {}) {
+  const counter = new ExecutionCounter();
+  const delayMs = options.delayMs ?? 0;
+  const serve = (method: string) => async (req: { id: string }) => {
+    const n = counter.count(`${method}:${req.id}`);
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    const err = decide(method, req.id, n);
+    if (err) throw err;
+    return { id: req.id };
+  };
+  const s = await startServer((server) =>
+    gen.addPartialFaultService(server, {
+      get: serve("get"),
+      put: serve("put"),
+      pay: serve("pay"),
+      async *list(req: { id: string; count: number }) {
+        const n = counter.count(`list:${req.id}`);
+        const err = decide("list", req.id, n);
+        yield { id: req.id, index: 0 };
+        if (err) throw err;
+        for (let i = 1; i < req.count; i++) yield { id: req.id, index: i };
+      },
+      ...options.impl,
+    }),
+  );
+  return { ...s, counter };
 }
 
 /**

@@ -5,19 +5,45 @@
  * input, no regex backtracking.
  */
 
-// WHATWG HTML "valid e-mail address": local part of atext and dots, then
-// labels of 1-63 letters, digits and inner hyphens. Every repetition is
-// delimited by a fixed character, so matching is linear.
-const email = /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-
-/** `string.email`: the WHATWG HTML definition of a valid e-mail address (not RFC 5322). */
-export function isEmail(s: string): boolean {
-  return email.test(s);
-}
-
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/** ASCII characters allowed in the local part of an e-mail address (WHATWG: atext and "."). */
+const localChar = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-") localChar[c.charCodeAt(0)] = 1;
+
+/**
+ * `string.email`: the WHATWG HTML definition of a valid e-mail address (not
+ * RFC 5322): one or more of `A-Za-z0-9.!#$%&'*+/=?^_\`{|}~-`, `@`, then
+ * dot-separated labels of 1-63 letters, digits and hyphens, neither first nor
+ * last a hyphen. A single linear scan.
+ */
+export function isEmail(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || localChar[c] === 0) break;
+    i++;
+  }
+  if (i === 0 || i === n || s.charCodeAt(i) !== 64 /* @ */) return false;
+  i++;
+  for (;;) {
+    const start = i;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (!(isDigit(c) || isAlpha(c) || c === 45)) break;
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 63 || s.charCodeAt(start) === 45 || s.charCodeAt(i - 1) === 45) return false;
+    if (i === n) return true;
+    if (s.charCodeAt(i) !== 46 /* . */) return false;
+    i++;
+  }
+}
+
 
 /**
  * `string.hostname`: dot-separated labels of 1-63 ASCII letters, digits and

@@ -8,7 +8,6 @@
  * host_and_port) are in formats-net.ts; uri / uri_ref are delegated (see
  * docs/validation.md).
  */
-const uuid = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const tuuid = /^[0-9a-fA-F]{32}$/;
 const ulid = /^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$/;
 const fqn = /^[A-Za-z_][A-Za-z_0-9]*(\.[A-Za-z_][A-Za-z_0-9]*)*$/;
@@ -19,8 +18,17 @@ const headerNameLoose = /^[^\x00\x0A\x0D]+$/;
 const headerValueStrict = /^[^\x00-\x08\x0A-\x1F\x7F]*$/;
 const headerValueLoose = /^[^\x00\x0A\x0D]*$/;
 
-/** `string.uuid`: RFC 4122 textual form, any version. */
-export const isUuid = (s: string): boolean => uuid.test(s);
+/** `string.uuid`: RFC 4122 textual form (8-4-4-4-12 hex digits), any version. A fixed-length scan. */
+export function isUuid(s: string): boolean {
+  if (s.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70))) return false;
+  }
+  return true;
+}
 /** `string.tuuid`: 32 hex digits. */
 export const isTrimmedUuid = (s: string): boolean => tuuid.test(s);
 /** `string.ulid`: 26 Crockford base32 characters, first in 0-7. */

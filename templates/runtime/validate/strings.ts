@@ -118,3 +118,10 @@ export function isUnique(items: readonly unknown[]): boolean {
   }
   return true;
 }
+
+/** Number of entries of a protobuf-es map field (a plain object), without allocating a key array. */
+export function mapSize(map: object): number {
+  let n = 0;
+  for (const _ in map) n++;
+  return n;
+}

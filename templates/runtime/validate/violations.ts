@@ -118,11 +118,15 @@ export function runValidation<T>(check: (message: T, c: ViolationCollector) => v
 }
 let busy = false;
 
+const needsEscape = /["\\\r\n]/;
+const escapes = /["\\\r\n]/g;
+const escapeOf: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\r": "\\r", "\n": "\\n" };
+
 /** Map-key subscript in protobuf-es `pathToString` form: `["a\"b"]` for strings, `[12]` / `[true]` otherwise. */
 export function keySubscript(key: string | number | bigint | boolean): string {
   if (typeof key !== "string") return `[${String(key)}]`;
-  const escaped = key.split("\\").join("\\\\").split('"').join('\\"').split("\r").join("\\r").split("\n").join("\\n");
-  return `["${escaped}"]`;
+  if (!needsEscape.test(key)) return `["${key}"]`;
+  return `["${key.replace(escapes, (c) => escapeOf[c]!)}"]`;
 }
 
 /** Format a value list as protovalidate does in `in` / `not_in` messages: `[a, b]`. */

@@ -4,11 +4,13 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, ServerOptions } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { Stock, StockQuery, StockQuerySchema, StockSchema } from "./inventory_pb";
 import { InventoryService } from "./inventory_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of inventory.v1.InventoryService: method paths, stream flags and protobuf binary serializers.
@@ -34,8 +36,8 @@ export interface InventoryServiceServer {
  *
  * @generated from service inventory.v1.InventoryService
  */
-export function addInventoryService(server: Server, impl: InventoryServiceServer, options?: ServerOptions): void {
-  addServiceImplementation(server, InventoryService, impl, options);
+export function addInventoryService(server: Server, impl: InventoryServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, InventoryService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -43,9 +45,15 @@ export function addInventoryService(server: Server, impl: InventoryServiceServer
  *
  * @generated from service inventory.v1.InventoryService
  */
-export function addPartialInventoryService(server: Server, impl: Partial<InventoryServiceServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, InventoryService, impl, options);
+export function addPartialInventoryService(server: Server, impl: Partial<InventoryServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, InventoryService, impl, withServerTelemetry(options));
 }
+
+/** Call policies of inventory.v1.InventoryService from the plugin options (gRFC A6; durations in milliseconds). */
+const InventoryServicePolicies: ServicePolicies = {
+  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+  throttling: { maxTokens: 10, tokenRatio: 0.1 },
+};
 
 /**
  * A client of inventory.v1.InventoryService on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -57,11 +65,12 @@ export class InventoryServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(InventoryServicePolicies);
   }
 
   /**

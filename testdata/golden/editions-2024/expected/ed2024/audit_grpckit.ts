@@ -3,11 +3,13 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, RequestStream, ServerOptions } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { AuditAck, AuditAckSchema, AuditEvent, AuditEventSchema } from "./audit_pb.js";
 import { AuditService } from "./audit_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of audit.v1.AuditService: method paths, stream flags and protobuf binary serializers.
@@ -33,8 +35,8 @@ export interface AuditServiceServer {
  *
  * @generated from service audit.v1.AuditService
  */
-export function addAuditService(server: Server, impl: AuditServiceServer, options?: ServerOptions): void {
-  addServiceImplementation(server, AuditService, impl, options);
+export function addAuditService(server: Server, impl: AuditServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AuditService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -42,9 +44,13 @@ export function addAuditService(server: Server, impl: AuditServiceServer, option
  *
  * @generated from service audit.v1.AuditService
  */
-export function addPartialAuditService(server: Server, impl: Partial<AuditServiceServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, AuditService, impl, options);
+export function addPartialAuditService(server: Server, impl: Partial<AuditServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AuditService, impl, withServerTelemetry(options));
 }
+
+/** Call policies of audit.v1.AuditService from the plugin options (gRFC A6; durations in milliseconds). */
+const AuditServicePolicies: ServicePolicies = {
+};
 
 /**
  * A client of audit.v1.AuditService on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -56,11 +62,12 @@ export class AuditServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(AuditServicePolicies);
   }
 
   /**

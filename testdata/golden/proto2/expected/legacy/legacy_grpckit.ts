@@ -3,11 +3,13 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, ServerOptions } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb";
 import { LegacyLookup } from "./legacy_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of legacy.LegacyLookup: method paths, stream flags and protobuf binary serializers.
@@ -37,8 +39,8 @@ export interface LegacyLookupServer {
  *
  * @generated from service legacy.LegacyLookup
  */
-export function addLegacyLookup(server: Server, impl: LegacyLookupServer, options?: ServerOptions): void {
-  addServiceImplementation(server, LegacyLookup, impl, options);
+export function addLegacyLookup(server: Server, impl: LegacyLookupServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, LegacyLookup, impl, withServerTelemetry(options));
 }
 
 /**
@@ -46,9 +48,13 @@ export function addLegacyLookup(server: Server, impl: LegacyLookupServer, option
  *
  * @generated from service legacy.LegacyLookup
  */
-export function addPartialLegacyLookup(server: Server, impl: Partial<LegacyLookupServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, LegacyLookup, impl, options);
+export function addPartialLegacyLookup(server: Server, impl: Partial<LegacyLookupServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, LegacyLookup, impl, withServerTelemetry(options));
 }
+
+/** Call policies of legacy.LegacyLookup from the plugin options (gRFC A6; durations in milliseconds). */
+const LegacyLookupPolicies: ServicePolicies = {
+};
 
 /**
  * A client of legacy.LegacyLookup on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -60,11 +66,12 @@ export class LegacyLookupClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(LegacyLookupPolicies);
   }
 
   /**

@@ -5,9 +5,11 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, RequestStream } from "protoc-gen-grpckit/runtime";
-import { createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
+import { createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
+import type { TracedClientOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { createTracedClientTransport } from "protoc-gen-grpckit/runtime/telemetry";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequestSchema, Item, ListItemsRequestSchema, OrderLineSchema, OrderSummary } from "./types_pb";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
@@ -18,6 +20,12 @@ import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
  * @generated from service shop.v1.CatalogService
  */
 export const CatalogServiceDefinition: ServiceDefinition = createServiceDefinition(CatalogService);
+
+/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
+const CatalogServicePolicies: ServicePolicies = {
+  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+  throttling: { maxTokens: 10, tokenRatio: 0.1 },
+};
 
 /**
  * The catalog of the shop.
@@ -33,11 +41,12 @@ export class CatalogServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(CatalogServicePolicies);
   }
 
   /**
@@ -111,6 +120,10 @@ export class CatalogServiceClient {
  */
 export const AdminServiceDefinition: ServiceDefinition = createServiceDefinition(AdminService);
 
+/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
+const AdminServicePolicies: ServicePolicies = {
+};
+
 /**
  * Deprecated admin service.
  *
@@ -124,11 +137,12 @@ export class AdminServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(AdminServicePolicies);
   }
 
   /**

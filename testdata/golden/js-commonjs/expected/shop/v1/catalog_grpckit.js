@@ -9,6 +9,7 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.AdminServiceClient = exports.addPartialAdminService = exports.addAdminService = exports.AdminServiceDefinition = exports.CatalogServiceClient = exports.addPartialCatalogService = exports.addCatalogService = exports.CatalogServiceDefinition = void 0;
 const runtime_1 = require("protoc-gen-grpckit/runtime");
 const catalog_pb_1 = require("./catalog_pb");
+const telemetry_1 = require("protoc-gen-grpckit/runtime/telemetry");
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
@@ -21,7 +22,7 @@ exports.CatalogServiceDefinition = (0, runtime_1.createServiceDefinition)(catalo
  * @generated from service shop.v1.CatalogService
  */
 function addCatalogService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, options);
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, (0, telemetry_1.withServerTelemetry)(options));
 }
 exports.addCatalogService = addCatalogService;
 /**
@@ -30,9 +31,14 @@ exports.addCatalogService = addCatalogService;
  * @generated from service shop.v1.CatalogService
  */
 function addPartialCatalogService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, options);
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, (0, telemetry_1.withServerTelemetry)(options));
 }
 exports.addPartialCatalogService = addPartialCatalogService;
+/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
+const CatalogServicePolicies = {
+    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+    throttling: { maxTokens: 10, tokenRatio: 0.1 },
+};
 /**
  * The catalog of the shop.
  *
@@ -44,7 +50,8 @@ exports.addPartialCatalogService = addPartialCatalogService;
  */
 class CatalogServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = (0, runtime_1.createClientTransport)(target, credentialsOrOptions, options);
+        this.transport = (0, telemetry_1.createTracedClientTransport)(target, credentialsOrOptions, options);
+        this.transport.setPolicies(CatalogServicePolicies);
     }
     /**
      * Get one item by SKU.
@@ -116,7 +123,7 @@ exports.AdminServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_
  * @deprecated
  */
 function addAdminService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, options);
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, (0, telemetry_1.withServerTelemetry)(options));
 }
 exports.addAdminService = addAdminService;
 /**
@@ -126,9 +133,11 @@ exports.addAdminService = addAdminService;
  * @deprecated
  */
 function addPartialAdminService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, options);
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, (0, telemetry_1.withServerTelemetry)(options));
 }
 exports.addPartialAdminService = addPartialAdminService;
+/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
+const AdminServicePolicies = {};
 /**
  * Deprecated admin service.
  *
@@ -139,7 +148,8 @@ exports.addPartialAdminService = addPartialAdminService;
  */
 class AdminServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = (0, runtime_1.createClientTransport)(target, credentialsOrOptions, options);
+        this.transport = (0, telemetry_1.createTracedClientTransport)(target, credentialsOrOptions, options);
+        this.transport.setPolicies(AdminServicePolicies);
     }
     /**
      * @generated from rpc shop.v1.AdminService.Reindex

@@ -5,10 +5,11 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, RequestStream, ServerOptions } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream } from "protoc-gen-grpckit/runtime";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
@@ -65,13 +66,13 @@ export interface CatalogServiceServer {
  *
  * @generated from service shop.v1.CatalogService
  */
-export declare function addCatalogService(server: Server, impl: CatalogServiceServer, options?: ServerOptions): void;
+export declare function addCatalogService(server: Server, impl: CatalogServiceServer, options?: TracedServerOptions): void;
 /**
  * Register an implementation of some methods of shop.v1.CatalogService; the methods left out answer UNIMPLEMENTED.
  *
  * @generated from service shop.v1.CatalogService
  */
-export declare function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: ServerOptions): void;
+export declare function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: TracedServerOptions): void;
 /**
  * The catalog of the shop.
  *
@@ -85,9 +86,9 @@ export declare class CatalogServiceClient {
     /** The runtime behind this client: the grpc-js Client and one function per method kind. */
     readonly transport: ClientTransport;
     /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-    constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+    constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
     /** Use an existing grpc-js Channel. */
-    constructor(channel: Channel, options?: ClientOptions);
+    constructor(channel: Channel, options?: TracedClientOptions);
     /**
      * Get one item by SKU.
      *
@@ -155,14 +156,14 @@ export interface AdminServiceServer {
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export declare function addAdminService(server: Server, impl: AdminServiceServer, options?: ServerOptions): void;
+export declare function addAdminService(server: Server, impl: AdminServiceServer, options?: TracedServerOptions): void;
 /**
  * Register an implementation of some methods of shop.v1.AdminService; the methods left out answer UNIMPLEMENTED.
  *
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export declare function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: ServerOptions): void;
+export declare function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: TracedServerOptions): void;
 /**
  * Deprecated admin service.
  *
@@ -175,9 +176,9 @@ export declare class AdminServiceClient {
     /** The runtime behind this client: the grpc-js Client and one function per method kind. */
     readonly transport: ClientTransport;
     /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-    constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+    constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
     /** Use an existing grpc-js Channel. */
-    constructor(channel: Channel, options?: ClientOptions);
+    constructor(channel: Channel, options?: TracedClientOptions);
     /**
      * @generated from rpc shop.v1.AdminService.Reindex
      * @deprecated

@@ -4,8 +4,9 @@
 // @generated from file shop/v1/catalog.proto (package shop.v1, syntax proto3)
 /* eslint-disable */
 
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb.js";
+import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
@@ -18,7 +19,7 @@ export const CatalogServiceDefinition = createServiceDefinition(CatalogService);
  * @generated from service shop.v1.CatalogService
  */
 export function addCatalogService(server, impl, options) {
-    addServiceImplementation(server, CatalogService, impl, options);
+    addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
 }
 /**
  * Register an implementation of some methods of shop.v1.CatalogService; the methods left out answer UNIMPLEMENTED.
@@ -26,8 +27,13 @@ export function addCatalogService(server, impl, options) {
  * @generated from service shop.v1.CatalogService
  */
 export function addPartialCatalogService(server, impl, options) {
-    addServiceImplementation(server, CatalogService, impl, options);
+    addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
 }
+/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
+const CatalogServicePolicies = {
+    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+    throttling: { maxTokens: 10, tokenRatio: 0.1 },
+};
 /**
  * The catalog of the shop.
  *
@@ -39,7 +45,8 @@ export function addPartialCatalogService(server, impl, options) {
  */
 export class CatalogServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = createClientTransport(target, credentialsOrOptions, options);
+        this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+        this.transport.setPolicies(CatalogServicePolicies);
     }
     /**
      * Get one item by SKU.
@@ -110,7 +117,7 @@ export const AdminServiceDefinition = createServiceDefinition(AdminService);
  * @deprecated
  */
 export function addAdminService(server, impl, options) {
-    addServiceImplementation(server, AdminService, impl, options);
+    addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
 }
 /**
  * Register an implementation of some methods of shop.v1.AdminService; the methods left out answer UNIMPLEMENTED.
@@ -119,8 +126,10 @@ export function addAdminService(server, impl, options) {
  * @deprecated
  */
 export function addPartialAdminService(server, impl, options) {
-    addServiceImplementation(server, AdminService, impl, options);
+    addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
 }
+/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
+const AdminServicePolicies = {};
 /**
  * Deprecated admin service.
  *
@@ -131,7 +140,8 @@ export function addPartialAdminService(server, impl, options) {
  */
 export class AdminServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = createClientTransport(target, credentialsOrOptions, options);
+        this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+        this.transport.setPolicies(AdminServicePolicies);
     }
     /**
      * @generated from rpc shop.v1.AdminService.Reindex

@@ -5,12 +5,14 @@
 /* eslint-disable */
 
 import type { Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { HandlerContext, ServerOptions } from "protoc-gen-grpckit/runtime";
+import type { HandlerContext } from "protoc-gen-grpckit/runtime";
 import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
 import type { CatalogServiceClient, CatalogServiceClientSchema, GetItemRequest, ItemSchema, ListItemsRequest, OrderLine, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
@@ -70,8 +72,8 @@ export interface CatalogServiceServer {
  *
  * @generated from service shop.v1.CatalogService
  */
-export function addCatalogService(server: Server, impl: CatalogServiceServer, options?: ServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, options);
+export function addCatalogService(server: Server, impl: CatalogServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -79,8 +81,8 @@ export function addCatalogService(server: Server, impl: CatalogServiceServer, op
  *
  * @generated from service shop.v1.CatalogService
  */
-export function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, options);
+export function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -113,8 +115,8 @@ export interface AdminServiceServer {
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export function addAdminService(server: Server, impl: AdminServiceServer, options?: ServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, options);
+export function addAdminService(server: Server, impl: AdminServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -123,7 +125,7 @@ export function addAdminService(server: Server, impl: AdminServiceServer, option
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, options);
+export function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
 }
 

@@ -5,12 +5,14 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, RequestStream, ServerOptions } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
@@ -70,8 +72,8 @@ export interface CatalogServiceServer {
  *
  * @generated from service shop.v1.CatalogService
  */
-export function addCatalogService(server: Server, impl: CatalogServiceServer, options?: ServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, options);
+export function addCatalogService(server: Server, impl: CatalogServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -79,9 +81,15 @@ export function addCatalogService(server: Server, impl: CatalogServiceServer, op
  *
  * @generated from service shop.v1.CatalogService
  */
-export function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, options);
+export function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
 }
+
+/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
+const CatalogServicePolicies: ServicePolicies = {
+  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+  throttling: { maxTokens: 10, tokenRatio: 0.1 },
+};
 
 /**
  * The catalog of the shop.
@@ -97,11 +105,12 @@ export class CatalogServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(CatalogServicePolicies);
   }
 
   /**
@@ -197,8 +206,8 @@ export interface AdminServiceServer {
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export function addAdminService(server: Server, impl: AdminServiceServer, options?: ServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, options);
+export function addAdminService(server: Server, impl: AdminServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
 }
 
 /**
@@ -207,9 +216,13 @@ export function addAdminService(server: Server, impl: AdminServiceServer, option
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: ServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, options);
+export function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
 }
+
+/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
+const AdminServicePolicies: ServicePolicies = {
+};
 
 /**
  * Deprecated admin service.
@@ -224,11 +237,12 @@ export class AdminServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: ClientOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: ClientOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | ClientOptions, options?: ClientOptions) {
-    this.transport = createClientTransport(target, credentialsOrOptions, options);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
+    this.transport.setPolicies(AdminServicePolicies);
   }
 
   /**
