@@ -4,7 +4,7 @@
 // Prints throughput (calls/s at concurrency 32) and p50/p99 latency
 // (sequential calls) for both, and the ratios generated / plain.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Client, Server, ServerCredentials, credentials } from "@grpc/grpc-js";
@@ -91,3 +91,4 @@ console.log(row("latency p99 (ms)", "p99ms", (x) => x.toFixed(3)));
 generated.close();
 plain.close();
 server.forceShutdown();
+rmSync(out, { recursive: true, force: true });

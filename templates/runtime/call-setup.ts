@@ -79,50 +79,64 @@ export function startCall(method: DescMethod, options: CallSetupOptions, default
     }
   }
   const hooks = defaults.hooks.length === 0 ? noClientHooks : startClientHooks(defaults.hooks, start);
-  const signals = start.signals;
-  let unlink: (() => void) | undefined;
-  const cleanup = () => {
-    unlink?.();
-    unlink = undefined;
-  };
-  const aborted = firstAborted(signals);
-  const started: StartedCall = {
-    error: aborted ? abortedError(aborted) : undefined,
-    metadata: start.metadata,
-    deadline: start.deadline,
-    signals,
-    hooks,
-    prepare(schema, init) {
-      try {
-        const message = create(schema, init as never);
-        hooks.request(message);
-        return message;
-      } catch (err) {
-        started.error ??= err;
-        return undefined;
-      }
-    },
-    link(cancel) {
-      cleanup();
-      unlink = onAnyAbort(signals, cancel);
-    },
-    succeed(trailer) {
-      cleanup();
-      const md = trailer ?? new Metadata();
-      hooks.trailer(md);
-      hooks.end({ code: Status.OK, message: "" });
-      options.onTrailer?.(md);
-    },
-    fail(err) {
-      cleanup();
-      const error = grpcErrorFromServiceError(err);
-      hooks.trailer(error.metadata);
-      hooks.end({ code: error.code, message: error.rawMessage, error });
-      options.onTrailer?.(error.metadata);
-      return error;
-    },
-  };
-  return started;
+  return new ClientCall(start.metadata, start.deadline, start.signals, hooks, options.onTrailer);
+}
+
+const okResult = Object.freeze({ code: Status.OK, message: "" });
+
+/** StartedCall as a class: one allocation per call, methods shared. */
+class ClientCall implements StartedCall {
+  error?: unknown;
+  private unlink: (() => void) | undefined;
+
+  constructor(
+    readonly metadata: Metadata,
+    readonly deadline: number,
+    readonly signals: readonly AbortSignal[],
+    readonly hooks: ComposedClientHooks,
+    private readonly onTrailer: ((trailer: Metadata) => void) | undefined,
+  ) {
+    const aborted = firstAborted(signals);
+    if (aborted) this.error = abortedError(aborted);
+  }
+
+  prepare(schema: DescMessage, init: unknown): unknown {
+    try {
+      const message = create(schema, init as never);
+      this.hooks.request(message);
+      return message;
+    } catch (err) {
+      this.error ??= err;
+      return undefined;
+    }
+  }
+
+  link(cancel: () => void): void {
+    this.cleanup();
+    this.unlink = onAnyAbort(this.signals, cancel);
+  }
+
+  succeed(trailer?: Metadata): void {
+    this.cleanup();
+    const md = trailer ?? new Metadata();
+    this.hooks.trailer(md);
+    this.hooks.end(okResult);
+    this.onTrailer?.(md);
+  }
+
+  fail(err: unknown): GrpcError {
+    this.cleanup();
+    const error = grpcErrorFromServiceError(err);
+    this.hooks.trailer(error.metadata);
+    this.hooks.end({ code: error.code, message: error.rawMessage, error });
+    this.onTrailer?.(error.metadata);
+    return error;
+  }
+
+  private cleanup(): void {
+    this.unlink?.();
+    this.unlink = undefined;
+  }
 }
 
 /**

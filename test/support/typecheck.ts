@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { Project, ts } from "ts-morph";
+import ts from "typescript";
 import { root } from "./paths.js";
 
 /**
@@ -28,7 +28,7 @@ const runtimePaths = {
 
 /**
  * Type-check every `.ts` file below `dir` (generated `_pb.ts`, `_grpckit.ts`,
- * `_validate.ts`, ...) in-process with the TypeScript that ts-morph bundles,
+ * `_validate.ts`, ...) in-process with the repository's TypeScript compiler API,
  * under `strict`, without emitting. `.d.ts` files there (protoc-gen-es
  * `target=dts`) are used when imported but not checked (`skipLibCheck`).
  *
@@ -60,11 +60,17 @@ export function typecheckFiles(files: readonly string[], module: TypecheckModule
   return diagnosticsOf(createTypecheckProgram(files, module));
 }
 
-/** A TypeScript program of the given root files with the options `typecheckDir` uses, to inspect or check. */
+/**
+ * A TypeScript program of the given root files with the options `typecheckDir`
+ * uses, to inspect or check. Built with the compiler API of the repository's
+ * `typescript` (the version `npm run build` compiles with) and its own
+ * compiler host. Not ts-morph's `Project`: its host does not record each
+ * file's module format (`impliedNodeFormat`), so under `nodenext` every file
+ * counted as CommonJS, and its bundled TypeScript has no lib files on disk.
+ */
 export function createTypecheckProgram(files: readonly string[], module: TypecheckModule = "bundler"): ts.Program {
-  const project = new Project({ compilerOptions: compilerOptions(module), skipAddingFilesFromTsConfig: true });
-  for (const file of files) project.addSourceFileAtPath(file);
-  return project.getProgram().compilerObject;
+  const options = compilerOptions(module);
+  return ts.createProgram({ rootNames: files, options, host: ts.createCompilerHost(options, true) });
 }
 
 /** The diagnostics of a program's own (non-declaration) files, as sorted `path:line:col message` strings. */

@@ -3,7 +3,7 @@
 // option features.field_presence = IMPLICIT;
 /* eslint-disable */
 
-import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "protoc-gen-grpckit/runtime";
 import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { Stock, StockQuery, StockQuerySchema, StockSchema } from "./inventory_pb";
@@ -86,7 +86,7 @@ export class InventoryServiceClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }

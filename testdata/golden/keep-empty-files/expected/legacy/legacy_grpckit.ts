@@ -2,7 +2,7 @@
 // @generated from file legacy/legacy.proto (package legacy, syntax proto2)
 /* eslint-disable */
 
-import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "protoc-gen-grpckit/runtime";
 import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb";
@@ -94,7 +94,7 @@ export class LegacyLookupClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }

@@ -3,7 +3,7 @@
 /* eslint-disable */
 // @ts-nocheck
 
-import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "@acme/grpckit-runtime";
 import { addServiceImplementation, createServiceDefinition } from "@acme/grpckit-runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb.ts";
@@ -95,7 +95,7 @@ export class LegacyLookupClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }

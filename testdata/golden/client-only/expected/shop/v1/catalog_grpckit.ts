@@ -4,7 +4,7 @@
 // @generated from file shop/v1/catalog.proto (package shop.v1, syntax proto3)
 /* eslint-disable */
 
-import type { Channel, ChannelCredentials, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
 import { createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
@@ -107,7 +107,7 @@ export class CatalogServiceClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }
@@ -159,7 +159,7 @@ export class AdminServiceClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }

@@ -4,7 +4,7 @@
 // @generated from file shop/v1/catalog.proto (package shop.v1, syntax proto3)
 /* eslint-disable */
 
-import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, RequestStream } from "protoc-gen-grpckit/runtime";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -126,7 +126,7 @@ export declare class CatalogServiceClient {
     /** Close the channel: calls in flight finish, new calls fail. */
     close(): void;
     /** The grpc-js Channel this client uses. */
-    getChannel(): Channel;
+    getChannel(): ChannelInterface;
 }
 /**
  * The grpc-js ServiceDefinition of shop.v1.AdminService: method paths, stream flags and protobuf binary serializers.
@@ -187,5 +187,5 @@ export declare class AdminServiceClient {
     /** Close the channel: calls in flight finish, new calls fail. */
     close(): void;
     /** The grpc-js Channel this client uses. */
-    getChannel(): Channel;
+    getChannel(): ChannelInterface;
 }

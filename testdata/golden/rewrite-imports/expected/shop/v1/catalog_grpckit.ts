@@ -4,7 +4,7 @@
 // @generated from file shop/v1/catalog.proto (package shop.v1, syntax proto3)
 /* eslint-disable */
 
-import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
 import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "@acme/shop-messages/shop/v1/catalog_pb.js";
@@ -171,7 +171,7 @@ export class CatalogServiceClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }
@@ -259,7 +259,7 @@ export class AdminServiceClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }

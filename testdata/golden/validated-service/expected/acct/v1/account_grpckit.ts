@@ -2,7 +2,7 @@
 // @generated from file acct/v1/account.proto (package acct.v1, syntax proto3)
 /* eslint-disable */
 
-import type { Channel, ChannelCredentials, Server, ServiceDefinition } from "@grpc/grpc-js";
+import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, ClientValidationOptions, HandlerContext, RequestStream, RequestValidators, ServerValidationOptions, ServicePolicies } from "protoc-gen-grpckit/runtime";
 import { addServiceImplementation, createServiceDefinition, withClientValidation, withRequestValidation } from "protoc-gen-grpckit/runtime";
 import type { Account, AccountSchema, CreateAccountRequest, CreateAccountRequestSchema, GetAccountRequest, GetAccountRequestSchema, ListAccountsRequest, ListAccountsRequestSchema } from "./account_pb";
@@ -130,7 +130,7 @@ export class AccountServiceClient {
   }
 
   /** The grpc-js Channel this client uses. */
-  getChannel(): Channel {
+  getChannel(): ChannelInterface {
     return this.transport.grpcClient.getChannel();
   }
 }
