@@ -80,6 +80,7 @@ describe("consumers of generated code", () => {
     const src = execFileSync("cat", [join(out, "demo/v1/echo_grpckit.ts")], { encoding: "utf8" });
     expect(src).not.toContain("runtime/telemetry");
     expect(src).not.toContain("Traced");
-    expect(src).toContain("createClientTransport(target, credentialsOrOptions, options)");
+    expect(src).toContain("createClientTransport(target, credentialsOrOptions, options, EchoServiceRuntimeConfig)");
+    expect(src).not.toContain("telemetry:");
   });
 });

@@ -89,7 +89,7 @@ describe("generated server validates requests (default on)", () => {
   afterAll(() => h?.close());
 
   it("exports the per-method validators map, only for methods with rules", () => {
-    expect(Object.keys(gen.UsersRequestValidators).sort()).toEqual(["/vtest.v1.Users/Chat", "/vtest.v1.Users/Create", "/vtest.v1.Users/Upload"]);
+    expect(Object.keys(gen.UsersRuntimeConfig.validation.validators).sort()).toEqual(["/vtest.v1.Users/Chat", "/vtest.v1.Users/Create", "/vtest.v1.Users/Upload"]);
   });
 
   it("answers INVALID_ARGUMENT with a BadRequest listing every field violation; the handler never runs", async () => {
@@ -144,7 +144,7 @@ describe("switching validation off", () => {
   });
 
   it("at generation time: validate=false emits no validators and no enforcement", async () => {
-    expect(genOff.UsersRequestValidators).toBeUndefined();
+    expect(genOff.UsersRuntimeConfig.validation).toBeUndefined();
     const h = await serve(genOff);
     try {
       await expect(h.client.create({ email: "nope", name: "" })).resolves.toMatchObject({ count: 1 });

@@ -9,15 +9,12 @@ import type { FileImports } from "./file-imports.js";
  * transport comes from the runtime's telemetry part (a client telemetry hook
  * in front of the caller's hooks) and the options type accepts `telemetry`.
  */
-export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports, options: ServiceEmitOptions & { readonly policies?: string }): void {
+export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports, options: ServiceEmitOptions): void {
   const transport = im.runtime("ClientTransport", true);
-  const createTransport = options.telemetry ? im.telemetry("createTracedClientTransport") : im.runtime("createClientTransport");
+  const createTransport = im.runtime("createClientTransport");
   const channel = im.grpc("Channel", true);
   const credentials = im.grpc("ChannelCredentials", true);
-  const baseOptions = options.telemetry ? im.telemetry("TracedClientOptions", true) : im.runtime("ClientOptions", true);
-  const validators = options.requestValidators;
-  const clientOptions: Printable = validators ? [baseOptions, " & ", im.runtime("ClientValidationOptions", true)] : baseOptions;
-  const args: Printable = validators ? ["...", im.runtime("withClientValidation"), "(", validators, ", target, credentialsOrOptions, options)"] : "target, credentialsOrOptions, options";
+  const clientOptions = options.telemetry ? im.telemetry("TracedClientOptions", true) : im.runtime("ClientOptions", true);
   f.print(
     f.jsDoc(
       docText({
@@ -39,8 +36,7 @@ export function emitClient(f: GeneratedFile, s: ServiceModel, im: FileImports, o
   f.print("  /** Use an existing grpc-js Channel. */");
   f.print("  constructor(channel: ", channel, ", options?: ", clientOptions, ");");
   f.print("  constructor(target: string | ", channel, ", credentialsOrOptions?: ", credentials, " | ", clientOptions, ", options?: ", clientOptions, ") {");
-  f.print("    this.transport = ", createTransport, "(", args, ");");
-  if (options.policies !== undefined) f.print("    this.transport.setPolicies(", options.policies, ");");
+  f.print("    this.transport = ", createTransport, "(target, credentialsOrOptions, options, ", s.names.runtimeConfig, ");");
   f.print("  }");
   for (const m of s.methods) {
     f.print();

@@ -1,14 +1,12 @@
 import type { Schema } from "@bufbuild/protoplugin";
 import type { GrpckitOptions } from "../options/parse-options.js";
 import type { FileModel } from "../model/service-model.js";
+import type { GeneratedValidators } from "../validate/generate-validators.js";
 import { createFileImports } from "./file-imports.js";
 import { emitDefinition } from "./emit-definition.js";
+import { emitRuntimeConfig } from "./emit-runtime-config.js";
 import { emitServer } from "./emit-server.js";
 import { emitClient } from "./emit-client.js";
-import { emitServicePolicies, policiesName } from "./emit-service-policies.js";
-import { buildServicePolicyModel } from "../model/retry-policy.js";
-import { emitRequestValidators } from "./emit-request-validators.js";
-import type { GeneratedValidators } from "../validate/generate-validators.js";
 
 /** The generated file's name for a proto file: `foo/v1/foo.proto` gives `foo/v1/foo_grpckit.ts`. */
 export function generatedFileName(protoFileName: string): string {
@@ -23,11 +21,8 @@ export function emitFile(schema: Schema<GrpckitOptions>, model: FileModel, valid
   const im = createFileImports(f, schema.options);
   for (const s of model.services) {
     emitDefinition(f, s, im);
-    const requestValidators = emitRequestValidators(f, s, im, validators);
-    if (schema.options.server) emitServer(f, s, im, { ...schema.options, requestValidators });
-    if (schema.options.client) {
-      emitServicePolicies(f, s, buildServicePolicyModel(model.desc, s, schema.options.resilience), im);
-      emitClient(f, s, im, { ...schema.options, requestValidators, policies: policiesName(s) });
-    }
+    emitRuntimeConfig(f, s, im, schema.options, validators);
+    if (schema.options.server) emitServer(f, s, im, schema.options);
+    if (schema.options.client) emitClient(f, s, im, schema.options);
   }
 }

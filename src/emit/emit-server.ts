@@ -4,8 +4,8 @@ import type { GrpckitOptions } from "../options/parse-options.js";
 import { docText } from "./doc-text.js";
 import type { FileImports } from "./file-imports.js";
 
-/** Plugin options the service emitters read, plus the name of the service's `<Service>RequestValidators` (undefined: no validated method). */
-export type ServiceEmitOptions = Pick<GrpckitOptions, "telemetry"> & { readonly requestValidators?: string | undefined };
+/** Plugin options the service emitters read. */
+export type ServiceEmitOptions = Pick<GrpckitOptions, "telemetry">;
 
 /** Emit the handler interface and the registration functions of a service. */
 export function emitServer(f: GeneratedFile, s: ServiceModel, im: FileImports, options: ServiceEmitOptions): void {
@@ -52,14 +52,11 @@ function handlerSignature(m: MethodModel, im: FileImports): Printable {
   }
 }
 
-/** `add<Service>` / `addPartial<Service>`; with telemetry, options pass through `withServerTelemetry`. */
+/** `add<Service>` / `addPartial<Service>`, passing the service's `<Service>RuntimeConfig`. */
 function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports, emitOptions: ServiceEmitOptions): void {
   const server = im.grpc("Server", true);
-  const validators = emitOptions.requestValidators;
-  const baseOptions = emitOptions.telemetry ? im.telemetry("TracedServerOptions", true) : im.runtime("ServerOptions", true);
-  const options: Printable = validators ? [baseOptions, " & ", im.runtime("ServerValidationOptions", true)] : baseOptions;
-  const validated: Printable = validators ? [im.runtime("withRequestValidation"), "(", validators, ", options)"] : "options";
-  const passed: Printable = emitOptions.telemetry ? [im.telemetry("withServerTelemetry"), "(", validated, ")"] : validated;
+  const options = emitOptions.telemetry ? im.telemetry("TracedServerOptions", true) : im.runtime("ServerOptions", true);
+  const passed = ["options, ", s.names.runtimeConfig];
   const add = im.runtime("addServiceImplementation");
   const svc = im.service(s.desc);
   f.print(

@@ -49,24 +49,24 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
       return t.negate ? has : ["!", has];
     }
     case "timeCmp":
-      return [p.im.runtime("compareTime"), "(v, ", timeLiteral(t.value), ") ", t.op, " 0"];
+      return [p.im.validate("compareTime"), "(v, ", timeLiteral(t.value), ") ", t.op, " 0"];
     case "timeRange": {
       const parts: Printable[] = [];
-      if (t.lo) parts.push([p.im.runtime("compareTime"), "(v, ", timeLiteral(t.lo.value), ") ", t.lo.op, " 0"]);
-      if (t.hi) parts.push([p.im.runtime("compareTime"), "(v, ", timeLiteral(t.hi.value), ") ", t.hi.op, " 0"]);
+      if (t.lo) parts.push([p.im.validate("compareTime"), "(v, ", timeLiteral(t.lo.value), ") ", t.lo.op, " 0"]);
+      if (t.hi) parts.push([p.im.validate("compareTime"), "(v, ", timeLiteral(t.hi.value), ") ", t.hi.op, " 0"]);
       return ["!(", join(parts, t.or ? " || " : " && "), ")"];
     }
     case "timeIn": {
       const list = p.hoist(["[", join(t.values.map(timeLiteral), ", "), "]"]);
-      const has = [p.im.runtime("isTimeIn"), "(v, ", list, ")"];
+      const has = [p.im.validate("isTimeIn"), "(v, ", list, ")"];
       return t.negate ? has : ["!", has];
     }
     case "now":
-      return [p.im.runtime("compareTimeToNow"), "(v) ", t.violatedWhen, " 0"];
+      return [p.im.validate("compareTimeToNow"), "(v) ", t.violatedWhen, " 0"];
     case "within":
-      return ["!", p.im.runtime("isWithinOfNow"), "(v, ", timeLiteral(t.value), ")"];
+      return ["!", p.im.validate("isWithinOfNow"), "(v, ", timeLiteral(t.value), ")"];
     case "pattern": {
-      const re = p.hoist([p.im.runtime("compilePattern"), "(", JSON.stringify(t.source), ")"]);
+      const re = p.hoist([p.im.validate("compilePattern"), "(", JSON.stringify(t.source), ")"]);
       return ["!", re, "(v)"];
     }
     case "helper": {
@@ -74,7 +74,7 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
       const call: Printable =
         t.fn === "startsWith" || t.fn === "endsWith" || t.fn === "includes"
           ? ["v.", t.fn, "(", literal(p, t.args[0]!), ")"]
-          : [p.im.runtime(t.fn), "(v", args, ")"];
+          : [p.im.validate(t.fn), "(v", args, ")"];
       return t.violatedWhen ? call : ["!", call];
     }
   }
@@ -89,13 +89,13 @@ function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: 
     case "value":
       return "v";
     case "codepoints":
-      return [p.im.runtime("codePointLength"), "(v)"];
+      return [p.im.validate("codePointLength"), "(v)"];
     case "utf8":
-      return [p.im.runtime("utf8Length"), "(v)"];
+      return [p.im.validate("utf8Length"), "(v)"];
     case "length":
       return "v.length";
     case "pairs":
-      return [p.im.runtime("mapSize"), "(v)"];
+      return [p.im.validate("mapSize"), "(v)"];
   }
 }
 

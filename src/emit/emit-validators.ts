@@ -46,7 +46,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
       const name = validatorName("check", im.shape(desc).name);
       if (desc.file === file) return name;
       if (generated.has(desc.file.name)) return f.import(name, `./${desc.file.name}_validate.js`);
-      return p.hoist([im.runtime("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [])"]);
+      return p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [])"]);
     },
   };
   for (const m of messages) emitMessage(p, m, index.plan(m));
@@ -57,19 +57,19 @@ function emitMessage(p: CheckPrinter, desc: DescMessage, plan: ValidationPlan): 
   const { f, im } = p;
   const shape = im.shape(desc);
   f.print(f.jsDoc(`Validate a \`${desc.typeName}\` against its buf.validate rules (protovalidate v1.2.2 semantics).\nReturns \`{ kind: "valid" }\`, \`{ kind: "invalid", violations }\` or \`{ kind: "error", error }\` (a rule that cannot be evaluated).\nAll violations are reported unless \`options.failFast\`.`));
-  f.print(f.export("function", validatorName("validate", shape.name)), "(message: ", shape, ", options?: ", im.runtime("ValidateOptions", true), "): ", im.runtime("ValidationResult", true), " {");
-  f.print("  return ", im.runtime("runValidation"), "(", validatorName("check", shape.name), ", message, options);");
+  f.print(f.export("function", validatorName("validate", shape.name)), "(message: ", shape, ", options?: ", im.validate("ValidateOptions", true), "): ", im.validate("ValidationResult", true), " {");
+  f.print("  return ", im.validate("runValidation"), "(", validatorName("check", shape.name), ", message, options);");
   f.print("}");
   f.print();
   f.print(f.jsDoc(`Check a \`${desc.typeName}\`, adding violations to \`c\`. @internal Called by generated validators.`));
-  f.print(f.export("function", validatorName("check", shape.name)), "(m: ", shape, ", c: ", im.runtime("ViolationCollector", true), "): void {");
+  f.print(f.export("function", validatorName("check", shape.name)), "(m: ", shape, ", c: ", im.validate("ViolationCollector", true), "): void {");
   switch (plan.kind) {
     case "broken":
-      f.print("  throw new ", im.runtime("ValidationRuleError"), "(\"compilation\", ", JSON.stringify(plan.problem), ");");
+      f.print("  throw new ", im.validate("ValidationRuleError"), "(\"compilation\", ", JSON.stringify(plan.problem), ");");
       break;
     case "delegated": {
       const exts = plan.extensions.map((e) => f.importSchema(e));
-      const d = p.hoist([im.runtime("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [", exts.flatMap((e, i) => (i ? [", ", e] : [e])), "])"]);
+      const d = p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [", exts.flatMap((e, i) => (i ? [", ", e] : [e])), "])"]);
       f.print("  // delegated to @bufbuild/protovalidate: ", plan.reason.replace(/\n/g, " "));
       f.print("  ", d, "(m, c);");
       break;
@@ -89,7 +89,7 @@ function emitCompiled(p: CheckPrinter, plan: CompiledPlan): void {
       p.f.print("  if (!(", celTs(p, rule.compiled), ")) { if (c.add(\"\", \"\", ", JSON.stringify(rule.id), ", ", JSON.stringify(celMessage(rule)), ", false)) return; } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
-    const check = p.hoist([p.im.runtime("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.f.importSchema(plan.desc), ")"]);
+    const check = p.hoist([p.im.validate("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.f.importSchema(plan.desc), ")"]);
     p.f.print("  { const e = ", check, "(m); if (e !== undefined && c.add(\"\", \"\", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
   for (const o of plan.messageOneofs) {
@@ -165,7 +165,7 @@ function emitFieldCel(p: CheckPrinter, fp: FieldPlan, path: string): void {
       p.f.print("    if (!(", celTs(p, rule.compiled), ")) { if (c.add(", path, ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(celMessage(rule)), ", false)) return; } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
-    const check = p.hoist([p.im.runtime("createFieldCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.protobuf("ScalarType"), ".", scalar, ")"]);
+    const check = p.hoist([p.im.validate("createFieldCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.protobuf("ScalarType"), ".", scalar, ")"]);
     p.f.print("    { const e = ", check, "(v); if (e !== undefined && c.add(", path, ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
 }
@@ -176,7 +176,7 @@ function celMessage(rule: CelRule): string {
 }
 
 function celTs(p: CheckPrinter, ts: CompiledCel): Printable {
-  return ts.map((x) => (typeof x === "string" ? x : p.im.runtime(x.runtime)));
+  return ts.map((x) => (typeof x === "string" ? x : p.im.validate(x.runtime)));
 }
 
 function emitValue(p: CheckPrinter, fp: FieldPlan, path: string, ind: string): void {
@@ -206,7 +206,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: string, ind: string): v
       emitRuleChecks(p, v.checks, path, ind);
       if (v.keys === undefined && v.values === undefined) return;
       const field = fp.field as DescField & { fieldKind: "map" };
-      const sub: Printable = field.mapKey === ScalarType.STRING ? [path, " + ", p.im.runtime("keySubscript"), "(k)"] : [path.slice(0, -1), "[\" + k + \"]\""];
+      const sub: Printable = field.mapKey === ScalarType.STRING ? [path, " + ", p.im.validate("keySubscript"), "(k)"] : [path.slice(0, -1), "[\" + k + \"]\""];
       f.print(ind, "const o = v;");
       f.print(ind, "for (const k in o) {");
       if (v.keys) {

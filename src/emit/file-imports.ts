@@ -21,6 +21,8 @@ export interface FileImports {
   runtime(name: string, typeOnly?: boolean): ImportSymbol;
   /** A symbol of the runtime's OpenTelemetry part, `<runtime_import>/telemetry`. */
   telemetry(name: string, typeOnly?: boolean): ImportSymbol;
+  /** A symbol of the runtime's validation part, `<runtime_import>/validate`. */
+  validate(name: string, typeOnly?: boolean): ImportSymbol;
   /** A symbol of `@grpc/grpc-js`. */
   grpc(name: string, typeOnly?: boolean): ImportSymbol;
   /** A symbol of `@bufbuild/protobuf`. */
@@ -43,6 +45,7 @@ export function createFileImports(f: GeneratedFile, options: GrpckitOptions): Fi
     service: (d) => once(`service:${d.typeName}`, () => f.importSchema(d)),
     runtime: (n, t = false) => once(`rt:${n}:${t}`, () => f.import(n, options.runtimeImport, t)),
     telemetry: (n, t = false) => once(`otel:${n}:${t}`, () => f.import(n, `${options.runtimeImport}/telemetry`, t)),
+    validate: (n, t = false) => once(`validate:${n}:${t}`, () => f.import(n, `${options.runtimeImport}/validate`, t)),
     grpc: (n, t = false) => once(`grpc:${n}:${t}`, () => f.import(n, "@grpc/grpc-js", t)),
     protobuf: (n, t = false) => once(`pb:${n}:${t}`, () => f.import(n, "@bufbuild/protobuf", t)),
   };

@@ -2,6 +2,8 @@ import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { indexComments } from "./comments.js";
 import { checkNames, reservedClientMembers } from "./check-names.js";
+import { buildServicePolicyModel, type ServicePolicyModel } from "./retry-policy.js";
+import type { GrpckitOptions } from "../options/parse-options.js";
 
 /** The four method kinds of gRPC; an exhaustive switch on this breaks the build when one is added. */
 export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
@@ -40,6 +42,8 @@ export interface ServiceNames {
   readonly definition: string;
   /** Client class, e.g. `UserServiceClient`. */
   readonly client: string;
+  /** The service's runtime configuration constant (policies, validation, telemetry), e.g. `UserServiceRuntimeConfig`. */
+  readonly runtimeConfig: string;
 }
 
 /** What the emitters need to know about one service. */
@@ -47,6 +51,8 @@ export interface ServiceModel {
   readonly desc: DescService;
   readonly names: ServiceNames;
   readonly methods: readonly MethodModel[];
+  /** Client call policies from the plugin options; undefined when no client is generated. */
+  readonly policies?: ServicePolicyModel | undefined;
   readonly deprecated: boolean;
   /** The proto's leading comment, without comment markers, or undefined. */
   readonly comment: string | undefined;
@@ -62,10 +68,13 @@ export interface FileModel {
  * Build the model of a file. Throws a UserError (file and element named)
  * when a generated name cannot be expressed.
  */
-export function buildFileModel(file: DescFile): FileModel {
+export function buildFileModel(file: DescFile, options: Pick<GrpckitOptions, "client" | "resilience">): FileModel {
   const services = file.services.map(buildServiceModel);
   checkNames(file, services);
-  return { desc: file, services };
+  return {
+    desc: file,
+    services: services.map((s) => ({ ...s, policies: options.client ? buildServicePolicyModel(file, s, options.resilience) : undefined })),
+  };
 }
 
 function buildServiceModel(desc: DescService): ServiceModel {
@@ -80,6 +89,7 @@ function buildServiceModel(desc: DescService): ServiceModel {
       addPartial: `addPartial${n}`,
       definition: `${n}Definition`,
       client: `${n}Client`,
+      runtimeConfig: `${n}RuntimeConfig`,
     },
     methods: desc.methods.map((m) => buildMethodModel(m, comments.leading(m))),
     deprecated,

@@ -24,6 +24,7 @@ import {
 } from "./retry-options.js";
 import type { ServicePolicies } from "./retry-policy.js";
 import { RetryThrottle } from "./retry-throttle.js";
+import { clientHooksOf, featureOptionKeys, type ServiceRuntimeConfig } from "./service-config.js";
 import { RequestReplay, defaultRetryBufferBytes } from "./request-replay.js";
 import { RetryController, runWithRetries } from "./retry.js";
 
@@ -71,6 +72,13 @@ export type ClientOptions = GrpcClientOptions &
      * grpc-js's `grpc.per_rpc_retry_buffer_size`); 0 or more.
      */
     readonly retryBufferBytes?: number;
+    /**
+     * Validate every request message with the service's generated buf.validate
+     * validators before sending; an invalid one fails the call locally with
+     * INVALID_ARGUMENT (google.rpc.BadRequest detail), nothing is sent.
+     * Default false.
+     */
+    readonly validateRequests?: boolean;
   };
 
 /** A method's plan with what every call of it needs (cached per method). */
@@ -112,9 +120,12 @@ export class ClientTransport {
    * @param policies - the generated service's policy table (plugin options); default: no retries, no timeout
    * @throws TypeError without credentials for an address, or when `grpc.service_config` would retry too; RangeError on a bad policy or `retryBufferBytes`
    */
-  constructor(target: string | Channel, credentials?: ChannelCredentials, clientOptions: ClientOptions = {}, policies: ServicePolicies = {}) {
-    const { hooks, retry, hedging, retryThrottling, timeoutMs, propagate, retryBufferBytes, ...rest } = clientOptions;
-    this.hooks = hooks ?? [];
+  constructor(target: string | Channel, credentials?: ChannelCredentials, clientOptions: ClientOptions = {}, config: ServiceRuntimeConfig = {}) {
+    const { hooks, retry, hedging, retryThrottling, timeoutMs, propagate, retryBufferBytes, ...withFeatures } = clientOptions;
+    const rest: Record<string, unknown> = { ...withFeatures };
+    for (const key of featureOptionKeys) delete rest[key];
+    const policies = config.policies ?? {};
+    this.hooks = clientHooksOf(config, clientOptions, typeof target === "string" ? target : target.getTarget());
     this.propagate = propagate ?? true;
     if (retryBufferBytes !== undefined && !(retryBufferBytes >= 0)) throw new RangeError(`retryBufferBytes must be a number >= 0, got ${retryBufferBytes}`);
     this.retryBufferBytes = retryBufferBytes ?? defaultRetryBufferBytes;
@@ -295,16 +306,17 @@ export class ClientTransport {
 /**
  * Create the transport of a generated client from its constructor's
  * arguments: `(address, credentials, options?)` or `(channel, options?)`,
- * and the service's policy table.
+ * and the service's `<Service>RuntimeConfig` (policies, telemetry and
+ * validation hooks).
  */
 export function createClientTransport(
   target: string | Channel,
   credentialsOrOptions?: ChannelCredentials | ClientOptions,
   options?: ClientOptions,
-  policies?: ServicePolicies,
+  config?: ServiceRuntimeConfig,
 ): ClientTransport {
   if (typeof target === "string") {
-    return new ClientTransport(target, credentialsOrOptions as ChannelCredentials, options, policies);
+    return new ClientTransport(target, credentialsOrOptions as ChannelCredentials, options, config);
   }
-  return new ClientTransport(target, undefined, credentialsOrOptions as ClientOptions | undefined, policies);
+  return new ClientTransport(target, undefined, credentialsOrOptions as ClientOptions | undefined, config);
 }

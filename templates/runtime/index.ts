@@ -1,10 +1,14 @@
 /**
  * protoc-gen-grpckit runtime: what generated code calls at run time. Depends
- * on `@grpc/grpc-js` and `@bufbuild/protobuf` only.
+ * on `@grpc/grpc-js` and `@bufbuild/protobuf` only. Request validation lives
+ * in `protoc-gen-grpckit/runtime/validate` (adds `@bufbuild/re2`,
+ * `@bufbuild/cel`), telemetry in `protoc-gen-grpckit/runtime/telemetry`
+ * (adds `@opentelemetry/api`): generated code imports them only when used.
  */
 export { GrpcError, Status, grpcErrorFromServiceError, type StatusObject } from "./grpc-error.js";
 export { createServiceDefinition, methodDefinition, methodPath } from "./definition.js";
 export { addServiceImplementation, type ServerOptions } from "./server.js";
+export { clientHooksOf, serverHooksOf, type HookProvider, type ServiceRuntimeConfig } from "./service-config.js";
 export type { HandlerContext } from "./server-context.js";
 export { ClientTransport, createClientTransport, resolveDeadline, type CallOptions, type ClientOptions, type RequestStream } from "./client.js";
 export { toMetadata, type MetadataInit } from "./metadata.js";
@@ -82,4 +86,3 @@ export { RetryController, runWithRetries, type Attempt, type RetryPlan } from ".
 export { runHedged, type HedgingPlan } from "./retry-hedging.js";
 export { abortedError, earliestDeadline, onAnyAbort, sleep } from "./deadline.js";
 export { currentPropagatedContext, runWithPropagatedContext, type PropagatedContext } from "./propagation.js";
-export * from "./validate/index.js";

@@ -15,6 +15,7 @@ import { createServiceDefinition, methodPath } from "./definition.js";
 import { GrpcError, Status, type StatusObject } from "./grpc-error.js";
 import { startServerCall, type ServerCallState, type SurfaceCall } from "./server-context.js";
 import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
+import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
 import { mergeMetadata } from "./metadata.js";
 import { runWithPropagatedContext } from "./propagation.js";
 import { readMessages, writeMessage } from "./streams.js";
@@ -30,8 +31,15 @@ export interface ServerOptions {
    * error with `console.error`, naming the method.
    */
   readonly onInternalError?: (error: unknown, path: string) => void;
-  /** Hooks run for every call, first = outermost (see `ServerHook`). Default: none. */
+  /** Hooks run for every call, first = outermost (see `ServerHook`), after telemetry and before validation. Default: none. */
   readonly hooks?: readonly ServerHook[];
+  /**
+   * Validate every request message with the service's generated buf.validate
+   * validators before the handler sees it (INVALID_ARGUMENT with a
+   * google.rpc.BadRequest detail). Default true; only services whose request
+   * types have rules validate at all.
+   */
+  readonly validateRequests?: boolean;
 }
 
 type AnyHandler = (...args: never[]) => unknown;
@@ -50,7 +58,8 @@ interface ServedCall {
  * method of `service`, `impl[method.localName]` serves it; a method the
  * implementation leaves out answers UNIMPLEMENTED. Generated
  * `add<Service>` / `addPartial<Service>` functions call this with the right
- * types.
+ * types and the service's `<Service>RuntimeConfig` (telemetry and validation
+ * hooks: telemetry outermost, then `options.hooks`, then validation).
  *
  * @throws TypeError if `impl` has a property of a method's name that is not a function.
  */
@@ -59,7 +68,9 @@ export function addServiceImplementation(
   service: DescService,
   impl: object,
   options: ServerOptions = {},
+  config: ServiceRuntimeConfig = {},
 ): void {
+  const hooks = serverHooksOf(config, options);
   const handlers: UntypedServiceImplementation = {};
   for (const method of service.methods) {
     const fn = (impl as Record<string, unknown>)[method.localName];
@@ -70,14 +81,13 @@ export function addServiceImplementation(
     if (typeof fn !== "function") {
       throw new TypeError(`${methodPath(method)}: implementation property "${method.localName}" is not a function`);
     }
-    handlers[method.name] = createMethodHandler(method, (fn as AnyHandler).bind(impl), options);
+    handlers[method.name] = createMethodHandler(method, (fn as AnyHandler).bind(impl), options, hooks);
   }
   server.addService(createServiceDefinition(service), handlers);
 }
 
-function createMethodHandler(method: DescMethod, fn: AnyHandler, options: ServerOptions): UntypedHandleCall {
+function createMethodHandler(method: DescMethod, fn: AnyHandler, options: ServerOptions, hookList: readonly ServerHook[]): UntypedHandleCall {
   const report = options.onInternalError ?? defaultReport;
-  const hookList = options.hooks ?? [];
   const serve = (call: SurfaceCall): ServedCall => {
     const state = startServerCall(call, method);
     return { method, state, hooks: startServerHooks(hookList, method, state.context), report };

@@ -7,7 +7,7 @@
  */
 export { createClientTelemetryHook, spanName } from "./client-hook.js";
 export { createServerTelemetryHook } from "./server-hook.js";
-export { createTracedClientTransport, withServerTelemetry, type TracedClientOptions, type TracedServerOptions } from "./with-telemetry.js";
+export { telemetryHooks, type TracedClientOptions, type TracedServerOptions } from "./with-telemetry.js";
 export type { ClientTelemetryOptions, ServerTelemetryOptions, TelemetryOptions } from "./options.js";
 export { parseSemconvMode, type SemconvMode } from "./semconv.js";
 export { metadataGetter, metadataSetter } from "./metadata-carrier.js";

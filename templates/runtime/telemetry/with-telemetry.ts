@@ -1,6 +1,6 @@
-import type { Channel, ChannelCredentials } from "@grpc/grpc-js";
-import { createClientTransport, type ClientOptions, type ClientTransport } from "../client.js";
+import type { ClientOptions } from "../client.js";
 import type { ServerOptions } from "../server.js";
+import type { HookProvider } from "../service-config.js";
 import { createClientTelemetryHook } from "./client-hook.js";
 import type { ServerTelemetryOptions, TelemetryOptions } from "./options.js";
 import { createServerTelemetryHook } from "./server-hook.js";
@@ -27,39 +27,20 @@ export type TracedServerOptions = ServerOptions & {
 };
 
 /**
- * `createClientTransport` with a client telemetry hook in front of the
- * caller's hooks; `server.address` / `server.port` come from the target
- * (or the channel's `getTarget()`). Generated clients call this when
- * generated with `telemetry=true` (the default).
+ * The telemetry of generated services, for their `<Service>RuntimeConfig`
+ * (`telemetry: telemetryHooks`). The server hook and the client hook are the
+ * outermost hooks, so they see every call, including those later hooks
+ * (e.g. validation) reject. Off for a server or client whose options say
+ * `telemetry: false`; `server.address` / `server.port` of client spans come
+ * from the client's target.
  */
-export function createTracedClientTransport(
-  target: string | Channel,
-  credentialsOrOptions?: ChannelCredentials | TracedClientOptions,
-  options?: TracedClientOptions,
-): ClientTransport {
-  const givenOptions = (typeof target === "string" ? options : (credentialsOrOptions as TracedClientOptions | undefined)) ?? {};
-  const { telemetry, ...rest } = givenOptions;
-  const clientOptions: ClientOptions =
-    telemetry === false
-      ? rest
-      : {
-          ...rest,
-          hooks: [
-            createClientTelemetryHook({ ...telemetry, target: typeof target === "string" ? target : target.getTarget() }),
-            ...(rest.hooks ?? []),
-          ],
-        };
-  if (typeof target === "string") return createClientTransport(target, credentialsOrOptions as ChannelCredentials, clientOptions);
-  return createClientTransport(target, clientOptions);
-}
-
-/**
- * Server options with a server telemetry hook in front of the caller's
- * hooks (unless `telemetry: false`). Generated `add<Service>` functions call
- * this when generated with `telemetry=true` (the default).
- */
-export function withServerTelemetry(options: TracedServerOptions = {}): ServerOptions {
-  const { telemetry, ...rest } = options;
-  if (telemetry === false) return rest;
-  return { ...rest, hooks: [createServerTelemetryHook(telemetry), ...(rest.hooks ?? [])] };
-}
+export const telemetryHooks: HookProvider = {
+  serverHook(options) {
+    const telemetry = (options as TracedServerOptions).telemetry;
+    return telemetry === false ? undefined : createServerTelemetryHook(telemetry);
+  },
+  clientHook(options, target) {
+    const telemetry = (options as TracedClientOptions).telemetry;
+    return telemetry === false ? undefined : createClientTelemetryHook({ ...telemetry, target });
+  },
+};

@@ -4,7 +4,7 @@ export { bytesContains, bytesEqual, bytesHasPrefix, bytesHasSuffix, bytesIn, cod
 export { isHeaderName, isHeaderValue, isProtobufDotFqn, isProtobufFqn, isTrimmedUuid, isUlid, isUuid } from "./formats.js";
 export { createDelegate, type CreateValidatorFn } from "./delegate.js";
 export { assertValid, createValidationClientHook, createValidationServerHook, violationsError, type MessageValidator } from "./bad-request.js";
-export { withClientValidation, withRequestValidation, type ClientValidationOptions, type RequestValidators, type ServerValidationOptions } from "./enforce.js";
+export { requestValidation, type RequestValidation, type RequestValidators } from "./enforce.js";
 export { isAddress, isEmail, isHostAndPort, isHostname, isIp, isIpPrefix } from "./formats-net.js";
 export { createFieldCel, createMessageCel, type CelCheck } from "./cel.js";
 export { compareTime, compareTimeToNow, isTimeIn, isWithinOfNow, type TimeLike } from "./time.js";

@@ -4,13 +4,13 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { Stock, StockQuery, StockQuerySchema, StockSchema } from "./inventory_pb";
 import { InventoryService } from "./inventory_pb";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**
  * The grpc-js ServiceDefinition of inventory.v1.InventoryService: method paths, stream flags and protobuf binary serializers.
@@ -18,6 +18,19 @@ import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grp
  * @generated from service inventory.v1.InventoryService
  */
 export const InventoryServiceDefinition: ServiceDefinition = createServiceDefinition(InventoryService);
+
+/**
+ * What the generated server and client of inventory.v1.InventoryService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service inventory.v1.InventoryService
+ */
+export const InventoryServiceRuntimeConfig: ServiceRuntimeConfig = {
+  policies: {
+    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+    throttling: { maxTokens: 10, tokenRatio: 0.1 },
+  },
+  telemetry: telemetryHooks,
+};
 
 /**
  * The handlers of inventory.v1.InventoryService. Register them on a grpc-js Server with `addInventoryService()`, or `addPartialInventoryService()` to implement only some methods.
@@ -37,7 +50,7 @@ export interface InventoryServiceServer {
  * @generated from service inventory.v1.InventoryService
  */
 export function addInventoryService(server: Server, impl: InventoryServiceServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, InventoryService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, InventoryService, impl, options, InventoryServiceRuntimeConfig);
 }
 
 /**
@@ -46,14 +59,8 @@ export function addInventoryService(server: Server, impl: InventoryServiceServer
  * @generated from service inventory.v1.InventoryService
  */
 export function addPartialInventoryService(server: Server, impl: Partial<InventoryServiceServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, InventoryService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, InventoryService, impl, options, InventoryServiceRuntimeConfig);
 }
-
-/** Call policies of inventory.v1.InventoryService from the plugin options (gRFC A6; durations in milliseconds). */
-const InventoryServicePolicies: ServicePolicies = {
-  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-  throttling: { maxTokens: 10, tokenRatio: 0.1 },
-};
 
 /**
  * A client of inventory.v1.InventoryService on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -69,8 +76,7 @@ export class InventoryServiceClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(InventoryServicePolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, InventoryServiceRuntimeConfig);
   }
 
   /**

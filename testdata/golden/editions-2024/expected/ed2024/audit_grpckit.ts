@@ -3,13 +3,13 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { AuditAck, AuditAckSchema, AuditEvent, AuditEventSchema } from "./audit_pb.js";
 import { AuditService } from "./audit_pb.js";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**
  * The grpc-js ServiceDefinition of audit.v1.AuditService: method paths, stream flags and protobuf binary serializers.
@@ -17,6 +17,15 @@ import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grp
  * @generated from service audit.v1.AuditService
  */
 export const AuditServiceDefinition: ServiceDefinition = createServiceDefinition(AuditService);
+
+/**
+ * What the generated server and client of audit.v1.AuditService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service audit.v1.AuditService
+ */
+export const AuditServiceRuntimeConfig: ServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
+};
 
 /**
  * The handlers of audit.v1.AuditService. Register them on a grpc-js Server with `addAuditService()`, or `addPartialAuditService()` to implement only some methods.
@@ -36,7 +45,7 @@ export interface AuditServiceServer {
  * @generated from service audit.v1.AuditService
  */
 export function addAuditService(server: Server, impl: AuditServiceServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, AuditService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, AuditService, impl, options, AuditServiceRuntimeConfig);
 }
 
 /**
@@ -45,12 +54,8 @@ export function addAuditService(server: Server, impl: AuditServiceServer, option
  * @generated from service audit.v1.AuditService
  */
 export function addPartialAuditService(server: Server, impl: Partial<AuditServiceServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, AuditService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, AuditService, impl, options, AuditServiceRuntimeConfig);
 }
-
-/** Call policies of audit.v1.AuditService from the plugin options (gRFC A6; durations in milliseconds). */
-const AuditServicePolicies: ServicePolicies = {
-};
 
 /**
  * A client of audit.v1.AuditService on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -66,8 +71,7 @@ export class AuditServiceClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(AuditServicePolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, AuditServiceRuntimeConfig);
   }
 
   /**

@@ -3,13 +3,13 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, ServicePolicies } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb";
 import { LegacyLookup } from "./legacy_pb";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**
  * The grpc-js ServiceDefinition of legacy.LegacyLookup: method paths, stream flags and protobuf binary serializers.
@@ -17,6 +17,15 @@ import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grp
  * @generated from service legacy.LegacyLookup
  */
 export const LegacyLookupDefinition: ServiceDefinition = createServiceDefinition(LegacyLookup);
+
+/**
+ * What the generated server and client of legacy.LegacyLookup add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service legacy.LegacyLookup
+ */
+export const LegacyLookupRuntimeConfig: ServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
+};
 
 /**
  * The handlers of legacy.LegacyLookup. Register them on a grpc-js Server with `addLegacyLookup()`, or `addPartialLegacyLookup()` to implement only some methods.
@@ -40,7 +49,7 @@ export interface LegacyLookupServer {
  * @generated from service legacy.LegacyLookup
  */
 export function addLegacyLookup(server: Server, impl: LegacyLookupServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, LegacyLookup, impl, withServerTelemetry(options));
+  addServiceImplementation(server, LegacyLookup, impl, options, LegacyLookupRuntimeConfig);
 }
 
 /**
@@ -49,12 +58,8 @@ export function addLegacyLookup(server: Server, impl: LegacyLookupServer, option
  * @generated from service legacy.LegacyLookup
  */
 export function addPartialLegacyLookup(server: Server, impl: Partial<LegacyLookupServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, LegacyLookup, impl, withServerTelemetry(options));
+  addServiceImplementation(server, LegacyLookup, impl, options, LegacyLookupRuntimeConfig);
 }
-
-/** Call policies of legacy.LegacyLookup from the plugin options (gRFC A6; durations in milliseconds). */
-const LegacyLookupPolicies: ServicePolicies = {
-};
 
 /**
  * A client of legacy.LegacyLookup on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -70,8 +75,7 @@ export class LegacyLookupClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(LegacyLookupPolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, LegacyLookupRuntimeConfig);
   }
 
   /**

@@ -5,11 +5,11 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
-import { createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import { createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
 import type { TracedClientOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { createTracedClientTransport } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequestSchema, Item, ListItemsRequestSchema, OrderLineSchema, OrderSummary } from "./types_pb";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
@@ -21,10 +21,17 @@ import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
  */
 export const CatalogServiceDefinition: ServiceDefinition = createServiceDefinition(CatalogService);
 
-/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
-const CatalogServicePolicies: ServicePolicies = {
-  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-  throttling: { maxTokens: 10, tokenRatio: 0.1 },
+/**
+ * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.CatalogService
+ */
+export const CatalogServiceRuntimeConfig: ServiceRuntimeConfig = {
+  policies: {
+    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+    throttling: { maxTokens: 10, tokenRatio: 0.1 },
+  },
+  telemetry: telemetryHooks,
 };
 
 /**
@@ -45,8 +52,7 @@ export class CatalogServiceClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(CatalogServicePolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, CatalogServiceRuntimeConfig);
   }
 
   /**
@@ -120,8 +126,13 @@ export class CatalogServiceClient {
  */
 export const AdminServiceDefinition: ServiceDefinition = createServiceDefinition(AdminService);
 
-/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
-const AdminServicePolicies: ServicePolicies = {
+/**
+ * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.AdminService
+ */
+export const AdminServiceRuntimeConfig: ServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
 };
 
 /**
@@ -141,8 +152,7 @@ export class AdminServiceClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(AdminServicePolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, AdminServiceRuntimeConfig);
   }
 
   /**

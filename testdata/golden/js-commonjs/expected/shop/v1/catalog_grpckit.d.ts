@@ -5,17 +5,23 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
-import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
  * @generated from service shop.v1.CatalogService
  */
 export declare const CatalogServiceDefinition: ServiceDefinition;
+/**
+ * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.CatalogService
+ */
+export declare const CatalogServiceRuntimeConfig: ServiceRuntimeConfig;
 /**
  * The catalog of the shop.
  *
@@ -135,6 +141,12 @@ export declare class CatalogServiceClient {
  * @deprecated
  */
 export declare const AdminServiceDefinition: ServiceDefinition;
+/**
+ * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.AdminService
+ */
+export declare const AdminServiceRuntimeConfig: ServiceRuntimeConfig;
 /**
  * Deprecated admin service.
  *

@@ -6,7 +6,7 @@
 
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.AdminServiceClient = exports.addPartialAdminService = exports.addAdminService = exports.AdminServiceDefinition = exports.CatalogServiceClient = exports.addPartialCatalogService = exports.addCatalogService = exports.CatalogServiceDefinition = void 0;
+exports.AdminServiceClient = exports.addPartialAdminService = exports.addAdminService = exports.AdminServiceRuntimeConfig = exports.AdminServiceDefinition = exports.CatalogServiceClient = exports.addPartialCatalogService = exports.addCatalogService = exports.CatalogServiceRuntimeConfig = exports.CatalogServiceDefinition = void 0;
 const runtime_1 = require("protoc-gen-grpckit/runtime");
 const catalog_pb_1 = require("./catalog_pb");
 const telemetry_1 = require("protoc-gen-grpckit/runtime/telemetry");
@@ -17,12 +17,24 @@ const telemetry_1 = require("protoc-gen-grpckit/runtime/telemetry");
  */
 exports.CatalogServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_pb_1.CatalogService);
 /**
+ * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.CatalogService
+ */
+exports.CatalogServiceRuntimeConfig = {
+    policies: {
+        retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+        throttling: { maxTokens: 10, tokenRatio: 0.1 },
+    },
+    telemetry: telemetry_1.telemetryHooks,
+};
+/**
  * Register an implementation of every method of shop.v1.CatalogService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.CatalogService
  */
 function addCatalogService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, (0, telemetry_1.withServerTelemetry)(options));
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, options, exports.CatalogServiceRuntimeConfig);
 }
 exports.addCatalogService = addCatalogService;
 /**
@@ -31,14 +43,9 @@ exports.addCatalogService = addCatalogService;
  * @generated from service shop.v1.CatalogService
  */
 function addPartialCatalogService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, (0, telemetry_1.withServerTelemetry)(options));
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, options, exports.CatalogServiceRuntimeConfig);
 }
 exports.addPartialCatalogService = addPartialCatalogService;
-/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
-const CatalogServicePolicies = {
-    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-    throttling: { maxTokens: 10, tokenRatio: 0.1 },
-};
 /**
  * The catalog of the shop.
  *
@@ -50,8 +57,7 @@ const CatalogServicePolicies = {
  */
 class CatalogServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = (0, telemetry_1.createTracedClientTransport)(target, credentialsOrOptions, options);
-        this.transport.setPolicies(CatalogServicePolicies);
+        this.transport = (0, runtime_1.createClientTransport)(target, credentialsOrOptions, options, exports.CatalogServiceRuntimeConfig);
     }
     /**
      * Get one item by SKU.
@@ -117,13 +123,21 @@ exports.CatalogServiceClient = CatalogServiceClient;
  */
 exports.AdminServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_pb_1.AdminService);
 /**
+ * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.AdminService
+ */
+exports.AdminServiceRuntimeConfig = {
+    telemetry: telemetry_1.telemetryHooks,
+};
+/**
  * Register an implementation of every method of shop.v1.AdminService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
 function addAdminService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, (0, telemetry_1.withServerTelemetry)(options));
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, options, exports.AdminServiceRuntimeConfig);
 }
 exports.addAdminService = addAdminService;
 /**
@@ -133,11 +147,9 @@ exports.addAdminService = addAdminService;
  * @deprecated
  */
 function addPartialAdminService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, (0, telemetry_1.withServerTelemetry)(options));
+    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, options, exports.AdminServiceRuntimeConfig);
 }
 exports.addPartialAdminService = addPartialAdminService;
-/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
-const AdminServicePolicies = {};
 /**
  * Deprecated admin service.
  *
@@ -148,8 +160,7 @@ const AdminServicePolicies = {};
  */
 class AdminServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = (0, telemetry_1.createTracedClientTransport)(target, credentialsOrOptions, options);
-        this.transport.setPolicies(AdminServicePolicies);
+        this.transport = (0, runtime_1.createClientTransport)(target, credentialsOrOptions, options, exports.AdminServiceRuntimeConfig);
     }
     /**
      * @generated from rpc shop.v1.AdminService.Reindex

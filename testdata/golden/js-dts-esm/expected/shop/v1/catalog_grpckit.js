@@ -4,9 +4,9 @@
 // @generated from file shop/v1/catalog.proto (package shop.v1, syntax proto3)
 /* eslint-disable */
 
-import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb.js";
-import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
@@ -14,12 +14,24 @@ import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grp
  */
 export const CatalogServiceDefinition = createServiceDefinition(CatalogService);
 /**
+ * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.CatalogService
+ */
+export const CatalogServiceRuntimeConfig = {
+    policies: {
+        retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+        throttling: { maxTokens: 10, tokenRatio: 0.1 },
+    },
+    telemetry: telemetryHooks,
+};
+/**
  * Register an implementation of every method of shop.v1.CatalogService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.CatalogService
  */
 export function addCatalogService(server, impl, options) {
-    addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
+    addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
 /**
  * Register an implementation of some methods of shop.v1.CatalogService; the methods left out answer UNIMPLEMENTED.
@@ -27,13 +39,8 @@ export function addCatalogService(server, impl, options) {
  * @generated from service shop.v1.CatalogService
  */
 export function addPartialCatalogService(server, impl, options) {
-    addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
+    addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
-/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
-const CatalogServicePolicies = {
-    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-    throttling: { maxTokens: 10, tokenRatio: 0.1 },
-};
 /**
  * The catalog of the shop.
  *
@@ -45,8 +52,7 @@ const CatalogServicePolicies = {
  */
 export class CatalogServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-        this.transport.setPolicies(CatalogServicePolicies);
+        this.transport = createClientTransport(target, credentialsOrOptions, options, CatalogServiceRuntimeConfig);
     }
     /**
      * Get one item by SKU.
@@ -111,13 +117,21 @@ export class CatalogServiceClient {
  */
 export const AdminServiceDefinition = createServiceDefinition(AdminService);
 /**
+ * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.AdminService
+ */
+export const AdminServiceRuntimeConfig = {
+    telemetry: telemetryHooks,
+};
+/**
  * Register an implementation of every method of shop.v1.AdminService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
 export function addAdminService(server, impl, options) {
-    addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
+    addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
 /**
  * Register an implementation of some methods of shop.v1.AdminService; the methods left out answer UNIMPLEMENTED.
@@ -126,10 +140,8 @@ export function addAdminService(server, impl, options) {
  * @deprecated
  */
 export function addPartialAdminService(server, impl, options) {
-    addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
+    addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
-/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
-const AdminServicePolicies = {};
 /**
  * Deprecated admin service.
  *
@@ -140,8 +152,7 @@ const AdminServicePolicies = {};
  */
 export class AdminServiceClient {
     constructor(target, credentialsOrOptions, options) {
-        this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-        this.transport.setPolicies(AdminServicePolicies);
+        this.transport = createClientTransport(target, credentialsOrOptions, options, AdminServiceRuntimeConfig);
     }
     /**
      * @generated from rpc shop.v1.AdminService.Reindex

@@ -5,14 +5,14 @@
 /* eslint-disable */
 
 import type { Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { HandlerContext } from "protoc-gen-grpckit/runtime";
+import type { HandlerContext, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
 import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
+import type { TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
 import type { CatalogServiceClient, CatalogServiceClientSchema, GetItemRequest, ItemSchema, ListItemsRequest, OrderLine, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
-import type { TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
@@ -20,6 +20,15 @@ import { withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
  * @generated from service shop.v1.CatalogService
  */
 export const CatalogServiceDefinition: ServiceDefinition = createServiceDefinition(CatalogService);
+
+/**
+ * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.CatalogService
+ */
+export const CatalogServiceRuntimeConfig: ServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
+};
 
 /**
  * The catalog of the shop.
@@ -73,7 +82,7 @@ export interface CatalogServiceServer {
  * @generated from service shop.v1.CatalogService
  */
 export function addCatalogService(server: Server, impl: CatalogServiceServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
 
 /**
@@ -82,7 +91,7 @@ export function addCatalogService(server: Server, impl: CatalogServiceServer, op
  * @generated from service shop.v1.CatalogService
  */
 export function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
 
 /**
@@ -92,6 +101,15 @@ export function addPartialCatalogService(server: Server, impl: Partial<CatalogSe
  * @deprecated
  */
 export const AdminServiceDefinition: ServiceDefinition = createServiceDefinition(AdminService);
+
+/**
+ * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.AdminService
+ */
+export const AdminServiceRuntimeConfig: ServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
+};
 
 /**
  * Deprecated admin service.
@@ -116,7 +134,7 @@ export interface AdminServiceServer {
  * @deprecated
  */
 export function addAdminService(server: Server, impl: AdminServiceServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
 
 /**
@@ -126,6 +144,6 @@ export function addAdminService(server: Server, impl: AdminServiceServer, option
  * @deprecated
  */
 export function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
 

@@ -5,14 +5,14 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServicePolicies } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
+import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
-import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
 
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
@@ -20,6 +20,19 @@ import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grp
  * @generated from service shop.v1.CatalogService
  */
 export const CatalogServiceDefinition: ServiceDefinition = createServiceDefinition(CatalogService);
+
+/**
+ * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.CatalogService
+ */
+export const CatalogServiceRuntimeConfig: ServiceRuntimeConfig = {
+  policies: {
+    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+    throttling: { maxTokens: 10, tokenRatio: 0.1 },
+  },
+  telemetry: telemetryHooks,
+};
 
 /**
  * The catalog of the shop.
@@ -73,7 +86,7 @@ export interface CatalogServiceServer {
  * @generated from service shop.v1.CatalogService
  */
 export function addCatalogService(server: Server, impl: CatalogServiceServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
 
 /**
@@ -82,14 +95,8 @@ export function addCatalogService(server: Server, impl: CatalogServiceServer, op
  * @generated from service shop.v1.CatalogService
  */
 export function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, CatalogService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
-
-/** Call policies of shop.v1.CatalogService from the plugin options (gRFC A6; durations in milliseconds). */
-const CatalogServicePolicies: ServicePolicies = {
-  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-  throttling: { maxTokens: 10, tokenRatio: 0.1 },
-};
 
 /**
  * The catalog of the shop.
@@ -109,8 +116,7 @@ export class CatalogServiceClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(CatalogServicePolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, CatalogServiceRuntimeConfig);
   }
 
   /**
@@ -185,6 +191,15 @@ export class CatalogServiceClient {
 export const AdminServiceDefinition: ServiceDefinition = createServiceDefinition(AdminService);
 
 /**
+ * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ *
+ * @generated from service shop.v1.AdminService
+ */
+export const AdminServiceRuntimeConfig: ServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
+};
+
+/**
  * Deprecated admin service.
  *
  * The handlers of shop.v1.AdminService. Register them on a grpc-js Server with `addAdminService()`, or `addPartialAdminService()` to implement only some methods.
@@ -207,7 +222,7 @@ export interface AdminServiceServer {
  * @deprecated
  */
 export function addAdminService(server: Server, impl: AdminServiceServer, options?: TracedServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
 
 /**
@@ -217,12 +232,8 @@ export function addAdminService(server: Server, impl: AdminServiceServer, option
  * @deprecated
  */
 export function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: TracedServerOptions): void {
-  addServiceImplementation(server, AdminService, impl, withServerTelemetry(options));
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
-
-/** Call policies of shop.v1.AdminService from the plugin options (gRFC A6; durations in milliseconds). */
-const AdminServicePolicies: ServicePolicies = {
-};
 
 /**
  * Deprecated admin service.
@@ -241,8 +252,7 @@ export class AdminServiceClient {
   /** Use an existing grpc-js Channel. */
   constructor(channel: Channel, options?: TracedClientOptions);
   constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
-    this.transport = createTracedClientTransport(target, credentialsOrOptions, options);
-    this.transport.setPolicies(AdminServicePolicies);
+    this.transport = createClientTransport(target, credentialsOrOptions, options, AdminServiceRuntimeConfig);
   }
 
   /**

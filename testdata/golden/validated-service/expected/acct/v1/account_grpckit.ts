@@ -3,14 +3,15 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, ClientValidationOptions, HandlerContext, RequestStream, RequestValidators, ServerValidationOptions, ServicePolicies } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createServiceDefinition, withClientValidation, withRequestValidation } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
 import type { Account, AccountSchema, CreateAccountRequest, CreateAccountRequestSchema, GetAccountRequest, GetAccountRequestSchema, ListAccountsRequest, ListAccountsRequestSchema } from "./account_pb";
 import { AccountService } from "./account_pb";
+import { requestValidation } from "protoc-gen-grpckit/runtime/validate";
 import { validateCreateAccountRequest, validateGetAccountRequest } from "./account_validate";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**
  * The grpc-js ServiceDefinition of acct.v1.AccountService: method paths, stream flags and protobuf binary serializers.
@@ -20,14 +21,21 @@ import { createTracedClientTransport, withServerTelemetry } from "protoc-gen-grp
 export const AccountServiceDefinition: ServiceDefinition = createServiceDefinition(AccountService);
 
 /**
- * The buf.validate validators of the request messages of acct.v1.AccountService, by method path. `addAccountService()` validates every request with them (INVALID_ARGUMENT with a google.rpc.BadRequest detail; option `validateRequests: false` turns it off); `AccountServiceClient` does before sending with `validateRequests: true`.
+ * What the generated server and client of acct.v1.AccountService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
  *
  * @generated from service acct.v1.AccountService
  */
-export const AccountServiceRequestValidators: RequestValidators = {
-  "/acct.v1.AccountService/CreateAccount": validateCreateAccountRequest,
-  "/acct.v1.AccountService/GetAccount": validateGetAccountRequest,
-  "/acct.v1.AccountService/ImportAccounts": validateCreateAccountRequest,
+export const AccountServiceRuntimeConfig: ServiceRuntimeConfig = {
+  policies: {
+    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
+    throttling: { maxTokens: 10, tokenRatio: 0.1 },
+  },
+  validation: requestValidation({
+    "/acct.v1.AccountService/CreateAccount": validateCreateAccountRequest,
+    "/acct.v1.AccountService/GetAccount": validateGetAccountRequest,
+    "/acct.v1.AccountService/ImportAccounts": validateCreateAccountRequest,
+  }),
+  telemetry: telemetryHooks,
 };
 
 /**
@@ -59,8 +67,8 @@ export interface AccountServiceServer {
  *
  * @generated from service acct.v1.AccountService
  */
-export function addAccountService(server: Server, impl: AccountServiceServer, options?: TracedServerOptions & ServerValidationOptions): void {
-  addServiceImplementation(server, AccountService, impl, withServerTelemetry(withRequestValidation(AccountServiceRequestValidators, options)));
+export function addAccountService(server: Server, impl: AccountServiceServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AccountService, impl, options, AccountServiceRuntimeConfig);
 }
 
 /**
@@ -68,15 +76,9 @@ export function addAccountService(server: Server, impl: AccountServiceServer, op
  *
  * @generated from service acct.v1.AccountService
  */
-export function addPartialAccountService(server: Server, impl: Partial<AccountServiceServer>, options?: TracedServerOptions & ServerValidationOptions): void {
-  addServiceImplementation(server, AccountService, impl, withServerTelemetry(withRequestValidation(AccountServiceRequestValidators, options)));
+export function addPartialAccountService(server: Server, impl: Partial<AccountServiceServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, AccountService, impl, options, AccountServiceRuntimeConfig);
 }
-
-/** Call policies of acct.v1.AccountService from the plugin options (gRFC A6; durations in milliseconds). */
-const AccountServicePolicies: ServicePolicies = {
-  retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-  throttling: { maxTokens: 10, tokenRatio: 0.1 },
-};
 
 /**
  * A client of acct.v1.AccountService on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
@@ -88,12 +90,11 @@ export class AccountServiceClient {
   readonly transport: ClientTransport;
 
   /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions & ClientValidationOptions);
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
   /** Use an existing grpc-js Channel. */
-  constructor(channel: Channel, options?: TracedClientOptions & ClientValidationOptions);
-  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions & ClientValidationOptions, options?: TracedClientOptions & ClientValidationOptions) {
-    this.transport = createTracedClientTransport(...withClientValidation(AccountServiceRequestValidators, target, credentialsOrOptions, options));
-    this.transport.setPolicies(AccountServicePolicies);
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, AccountServiceRuntimeConfig);
   }
 
   /**
