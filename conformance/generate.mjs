@@ -25,7 +25,7 @@ export function generateConformance(binpb, out = join(root, "tmp/conformance/gen
     "--es_opt=target=js+dts,import_extension=js",
     `--plugin=protoc-gen-grpckit=${join(root, "bin/protoc-gen-grpckit")}`,
     `--grpckit_out=${out}`,
-    `--grpckit_opt=target=js,import_extension=js,invalid_rules=runtime_error,runtime_import=${join(root, "dist/esm/templates/runtime/index.js")}`,
+    "--grpckit_opt=target=js,import_extension=js,invalid_rules=runtime_error",
     ...files,
     "buf/validate/validate.proto",
   ], { stdio: ["ignore", "inherit", "inherit"] });

@@ -3,7 +3,7 @@
 // cases' descriptor set (see generate.mjs; folder from GRPCKIT_CONFORMANCE_GEN,
 // default tmp/conformance/gen). A message type without a generated validator
 // has nothing to check: valid.
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -15,12 +15,9 @@ const validators = new Map();
 const loaded = (async () => {
   for (const file of walk(genDir).filter((f) => f.endsWith("_pb.js"))) {
     const pb = await import(pathToFileURL(file).href);
-    let v = {};
-    try {
-      v = await import(pathToFileURL(file.replace(/_pb\.js$/, "_validate.js")).href);
-    } catch (e) {
-      if (e.code !== "ERR_MODULE_NOT_FOUND") throw e;
-    }
+    // A file without messages to check has no _validate.js; any other failure to load one is a bug.
+    const validateFile = file.replace(/_pb\.js$/, "_validate.js");
+    const v = existsSync(validateFile) ? await import(pathToFileURL(validateFile).href) : {};
     for (const [name, schema] of Object.entries(pb)) {
       if (!name.endsWith("Schema") || schema?.kind !== "message") continue;
       const fn = v[`validate${name.slice(0, -"Schema".length)}`];

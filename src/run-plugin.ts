@@ -1,5 +1,7 @@
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
+import { fromBinary, toBinary, create, protoInt64 } from "@bufbuild/protobuf";
 import {
+  CodeGeneratorResponse_Feature,
+  Edition,
   CodeGeneratorRequestSchema,
   CodeGeneratorResponseSchema,
   type CodeGeneratorRequest,
@@ -34,8 +36,21 @@ export function generate(requestBytes: Uint8Array): Uint8Array {
   return toBinary(CodeGeneratorResponseSchema, response);
 }
 
+/**
+ * A response carrying an input error. It declares the same features as a
+ * successful one (proto3 optional, editions), or protoc would add a
+ * misleading "does not support optional fields" error to ours.
+ */
 function errorResponse(message: string): Uint8Array {
-  return toBinary(CodeGeneratorResponseSchema, create(CodeGeneratorResponseSchema, { error: message }));
+  return toBinary(
+    CodeGeneratorResponseSchema,
+    create(CodeGeneratorResponseSchema, {
+      error: message,
+      supportedFeatures: protoInt64.parse(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL | CodeGeneratorResponse_Feature.SUPPORTS_EDITIONS),
+      minimumEdition: Edition.EDITION_PROTO2,
+      maximumEdition: Edition.EDITION_2024,
+    }),
+  );
 }
 
 /**

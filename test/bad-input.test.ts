@@ -146,3 +146,15 @@ describe("names the generated code cannot express", () => {
     expect([...readTree(r.out).keys()]).toEqual(expect.arrayContaining(["a/v1/a_grpckit.ts", "b/v1/b_grpckit.ts"]));
   });
 });
+
+describe("errors on inputs with proto3 optional fields", () => {
+  it("report only our error: the error response still declares proto3-optional support", () => {
+    const dir = writeProtos({
+      "opt/v1/opt.proto": `syntax = "proto3";\npackage opt.v1;\nmessage Req { optional string x = 1; }\nservice Svc { rpc Get(Req) returns (Req); }\n`,
+    });
+    const r = tryProtoc([dir], ["opt/v1/opt.proto"], "target=ts,bogus=1");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('unknown option "bogus"');
+    expect(r.stderr).not.toMatch(/optional/i);
+  });
+});

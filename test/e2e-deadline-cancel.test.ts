@@ -157,11 +157,12 @@ describe("cancellation and deadlines reach the handler", { timeout: 5000 }, () =
 
   it("timeRemainingMs counts down to the deadline", async () => {
     reset();
-    const call = pair.client.echo({}, { timeoutMs: 300 }).catch(() => undefined);
+    // 1 s leaves room for a loaded machine between the call's start and the handler's first line.
+    const call = pair.client.echo({}, { timeoutMs: 1000 }).catch(() => undefined);
     const ctx = await started.promise;
     const left = ctx.timeRemainingMs() as number;
     expect(left).toBeGreaterThan(0);
-    expect(left).toBeLessThanOrEqual(300);
+    expect(left).toBeLessThanOrEqual(1000);
     await call;
     await aborted(ctx.signal);
     expect(ctx.timeRemainingMs()).toBe(0);

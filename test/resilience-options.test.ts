@@ -42,7 +42,7 @@ describe("retry and deadline policies from plugin options", () => {
     const r = generate("retry_max_attempts=4,retry_codes=UNAVAILABLE|RESOURCE_EXHAUSTED,method_timeouts=res.v1.Store.Put:250");
     expect(r.stderr).toBe("");
     const out = readFileSync(join(r.out, "res/v1/store_grpckit.ts"), "utf8");
-    expect(out).toContain("StorePolicies");
+    expect(out).toContain("StoreRuntimeConfig");
     expect(out).toMatch(/maxAttempts: 4/);
     expect(out).toMatch(/RESOURCE_EXHAUSTED/);
     expect(out).toMatch(/put.*250|250.*put/s);

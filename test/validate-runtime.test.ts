@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { BadRequestSchema, GrpcError, Status } from "protoc-gen-grpckit/runtime";
 import {
-  GrpcError,
-  Status,
-  BadRequestSchema,
   codePointLength,
   compilePattern,
   isHeaderName,
@@ -13,7 +11,7 @@ import {
   violationsError,
   ValidationRuleError,
   type ViolationCollector,
-} from "protoc-gen-grpckit/runtime";
+} from "protoc-gen-grpckit/runtime/validate";
 
 describe("validate runtime: lengths", () => {
   it("counts code points like CEL size(string)", () => {

@@ -12,7 +12,9 @@ export interface GrpckitOptions {
   readonly client: boolean;
   /**
    * Module specifier generated code imports the runtime from. Option
-   * `runtime_import`, default `protoc-gen-grpckit/runtime`.
+   * `runtime_import`, default `protoc-gen-grpckit/runtime`. A package
+   * specifier: generated code also imports its `/validate` and `/telemetry`
+   * subpaths.
    */
   readonly runtimeImport: string;
   /**
@@ -107,9 +109,17 @@ function parseBool(value: string, key: string): boolean {
   throw new Error(`option "${key}" takes true or false, not "${value}"`);
 }
 
+/**
+ * A package specifier whose `/validate` and `/telemetry` subpaths resolve too
+ * (generated code imports `<runtime_import>/validate` and
+ * `<runtime_import>/telemetry`): no relative or absolute file path.
+ */
 function parseModuleSpecifier(value: string, key: string): string {
-  if (value.trim() === "" || /[\s"'`\\]/.test(value)) {
-    throw new Error(`option "${key}" takes a module specifier such as "protoc-gen-grpckit/runtime", not "${value}"`);
+  const bad = value.trim() === "" || /[\s"'`\\]/.test(value) || /^[./]/.test(value) || /\.[cm]?[jt]s$/.test(value);
+  if (bad) {
+    throw new Error(
+      `option "${key}" takes a package specifier such as "protoc-gen-grpckit/runtime" or "@acme/grpckit-runtime" (its /validate and /telemetry subpaths must resolve too), not "${value}"`,
+    );
   }
   return value;
 }

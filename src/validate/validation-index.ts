@@ -2,7 +2,7 @@ import { create, createRegistry, getOption, hasOption, type DescExtension, type 
 import { field as fieldExt } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { createValidator } from "@bufbuild/protovalidate";
 import { planMessage } from "./plan-message.js";
-import type { ValidationPlan } from "./validation-plan.js";
+import type { ValidationPlan, ValuePlan } from "./validation-plan.js";
 
 /**
  * The validation plans of a CodeGeneratorRequest: one per message type,
@@ -69,7 +69,22 @@ function checkRules(desc: DescMessage, validator: ReturnType<typeof createValida
 
 function hasOwnChecks(p: ValidationPlan): boolean {
   if (p.kind !== "compiled") return true;
-  return p.messageOneofs.length > 0 || p.requiredOneofs.length > 0 || p.messageCel.length > 0 || p.fields.some((f) => f.required || f.value.kind !== "message");
+  return p.messageOneofs.length > 0 || p.requiredOneofs.length > 0 || p.messageCel.length > 0 || p.fields.some((f) => f.required || f.cel.length > 0 || valueHasChecks(f.value));
+}
+
+/** Whether a field's value has rules of its own (nested messages are judged by their own plans). */
+function valueHasChecks(v: ValuePlan): boolean {
+  switch (v.kind) {
+    case "scalar":
+    case "wrapper":
+      return v.checks.length > 0;
+    case "message":
+      return false;
+    case "list":
+      return v.checks.length > 0 || (v.items?.checks.length ?? 0) > 0;
+    case "map":
+      return v.checks.length > 0 || (v.keys?.checks.length ?? 0) > 0 || (v.values?.checks.length ?? 0) > 0;
+  }
 }
 
 /** The message types a compiled plan validates recursively. */
