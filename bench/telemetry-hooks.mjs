@@ -88,7 +88,7 @@ const scenarios = {
 let uninstall;
 async function measure(name) {
   const s = scenarios[name];
-  if (s.sdk && !uninstall) uninstall = await installSdk({ context, metrics, propagation, trace });
+  if (s.sdk && !uninstall) uninstall = (await installSdk({ context, metrics, propagation, trace })).uninstall;
   if (!s.sdk && uninstall) (uninstall(), (uninstall = undefined));
   const t = performance.now();
   for (let i = 0; i < calls; i++) s.call();

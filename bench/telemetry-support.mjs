@@ -67,13 +67,19 @@ export function generateEcho(dir, telemetry) {
 /**
  * Register the OpenTelemetry SDK globally as a production set-up would:
  * AsyncLocalStorage context manager, W3C trace context + baggage
- * propagators, a tracer provider with a BatchSpanProcessor (its exporter
- * drops the spans) and a meter provider whose reader is never pulled
- * (measurements are aggregated in memory). `api` is `@opentelemetry/api`.
- * The SDK packages are loaded here, so scenarios without the SDK never load
- * them. Resolves to a function that unregisters everything.
+ * propagators, a tracer provider with a BatchSpanProcessor (default batch
+ * size and delay; its exporter counts the spans and drops them, as a remote
+ * exporter would hand them over) and a meter provider whose reader is never
+ * pulled (measurements are aggregated in memory, as between two exports).
+ * `api` is `@opentelemetry/api`. `parts` turns pieces off for ablations:
+ * `{ tracing: false }` registers no tracer provider, `{ metrics: false }` no
+ * meter provider, `{ propagator: false }` no propagator. The SDK packages
+ * are loaded here, so scenarios without the SDK never load them. Resolves to
+ * `{ uninstall, exported }`: `uninstall()` unregisters everything,
+ * `exported()` is the number of spans the exporter received so far.
  */
-export async function installSdk(api) {
+export async function installSdk(api, parts = {}) {
+  const { tracing = true, metrics = true, propagator = true } = parts;
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } = await import("@opentelemetry/core");
   const { MeterProvider, MetricReader } = await import("@opentelemetry/sdk-metrics");
@@ -82,17 +88,29 @@ export async function installSdk(api) {
     async onForceFlush() {}
     async onShutdown() {}
   }
-  const dropping = { export: (_spans, done) => done({ code: ExportResultCode.SUCCESS }), shutdown: async () => {} };
+  let exported = 0;
+  const counting = {
+    export: (spans, done) => {
+      exported += spans.length;
+      done({ code: ExportResultCode.SUCCESS });
+    },
+    shutdown: async () => {},
+  };
   const contextManager = new AsyncLocalStorageContextManager().enable();
   api.context.setGlobalContextManager(contextManager);
-  api.propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
-  api.trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: dropping })] }));
-  api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PullReader()] }));
-  return () => {
-    api.trace.disable();
-    api.metrics.disable();
-    api.propagation.disable();
-    api.context.disable();
+  if (propagator) {
+    api.propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  }
+  if (tracing) api.trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: counting })] }));
+  if (metrics) api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PullReader()] }));
+  return {
+    uninstall() {
+      api.trace.disable();
+      api.metrics.disable();
+      api.propagation.disable();
+      api.context.disable();
+    },
+    exported: () => exported,
   };
 }
 

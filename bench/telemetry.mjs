@@ -37,12 +37,27 @@ const arg = (name, def) => {
   return i === -1 ? def : Number(process.argv[i + 1]);
 };
 const scratch = join(benchRoot, "tmp", "bench-telemetry");
-const scenarios = { off: "off", nosdk: "on", sdkoff: "off", sdk: "on" };
-const withSdk = new Set(["sdkoff", "sdk"]);
+/**
+ * code: which generated code ("off" = telemetry=false); sdk: the SDK parts
+ * registered (see installSdk), absent = no SDK; floor: the hand-written
+ * minimal instrumentation (telemetry-floor.mjs) as user hooks.
+ */
+const scenarios = {
+  off: { code: "off" },
+  nosdk: { code: "on" },
+  sdkoff: { code: "off", sdk: {} },
+  floor: { code: "off", sdk: {}, floor: true },
+  sdk: { code: "on", sdk: {} },
+  // Ablations (pick with --scenarios): the default code with parts of the SDK missing.
+  "sdk-notrace": { code: "on", sdk: { tracing: false } },
+  "sdk-nometrics": { code: "on", sdk: { metrics: false } },
+  "sdk-propagate": { code: "on", sdk: { tracing: false, metrics: false } },
+};
+const defaultScenarios = ["off", "nosdk", "sdkoff", "floor", "sdk"];
 
 if (process.argv[2] === "--worker") {
   const [name, seconds, warmup, concurrency] = [process.argv[3], ...process.argv.slice(4, 7).map(Number)];
-  console.log(JSON.stringify(await worker(name, join(scratch, scenarios[name]), { seconds, warmup, concurrency })));
+  console.log(JSON.stringify(await worker(name, { seconds, warmup, concurrency })));
 } else {
   await main();
 }
@@ -52,10 +67,12 @@ async function main() {
   const seconds = arg("seconds", 3);
   const warmup = arg("warmup", 1.5);
   const concurrency = arg("concurrency", 16);
+  const i = process.argv.indexOf("--scenarios");
+  const names = i === -1 ? defaultScenarios : process.argv[i + 1].split(",");
+  if (names[0] !== "off" || names.some((n) => !(n in scenarios))) throw new Error(`--scenarios: off first, then any of ${Object.keys(scenarios).join(" ")}`);
   buildSnapshot();
   generateEcho(join(scratch, "off"), false);
   generateEcho(join(scratch, "on"), true);
-  const names = Object.keys(scenarios);
   const results = Object.fromEntries(names.map((n) => [n, []]));
   const loadBefore = loadavg();
   for (let r = 0; r < rounds; r++) {
@@ -76,45 +93,61 @@ function report(results, names, run) {
   const load = (l) => l.map((x) => x.toFixed(2)).join(" / ");
   console.log(`node ${process.version}, ${cpus().length} CPUs, ${run.rounds} rounds x ${run.seconds} s (after ${run.warmup} s warm-up), ${run.concurrency} calls in flight`);
   console.log(`load average (1/5/15 min): before ${load(run.loadBefore)}, after ${load(run.loadAfter)}\n`);
-  console.log("| scenario | calls/s median (spread) | p99 ms median (spread) | CPU us/call median (spread) | throughput vs off | p99 vs off | CPU/call vs off |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  const ratios = {};
+  console.log("| scenario | calls/s median (spread) | p99 ms median (spread) | CPU us/call median (spread) | throughput vs off | p99 vs off | CPU/call vs off | CPU us/call minus off |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  // Per-round comparisons: each round's value against the same round's value of `base`.
+  const paired = (n, base, key, f) => median(results[n].map((x, i) => f(x[key], results[base][i][key])));
+  const ratio = (a, b) => a / b;
   for (const n of names) {
     const col = (key, digits) => {
       const xs = results[n].map((x) => x[key]);
-      const ratio = xs.map((v, i) => v / results.off[i][key]);
-      return { text: `${median(xs).toFixed(digits)} (${spread(xs, digits)})`, ratio: median(ratio), ratioText: `${median(ratio).toFixed(3)} (${spread(ratio, 3)})` };
+      const ratios = xs.map((v, i) => v / results.off[i][key]);
+      return [`${median(xs).toFixed(digits)} (${spread(xs, digits)})`, `${median(ratios).toFixed(3)} (${spread(ratios, 3)})`];
     };
     const [rps, p99, cpu] = [col("rps", 0), col("p99Ms", 2), col("cpuUs", 1)];
-    ratios[n] = { rps: rps.ratio, p99: p99.ratio, cpu: cpu.ratio };
-    console.log(`| ${n} | ${rps.text} | ${p99.text} | ${cpu.text} | ${rps.ratioText} | ${p99.ratioText} | ${cpu.ratioText} |`);
+    const extra = paired(n, "off", "cpuUs", (a, b) => a - b).toFixed(1);
+    console.log(`| ${n} | ${rps[0]} | ${p99[0]} | ${cpu[0]} | ${rps[1]} | ${p99[1]} | ${cpu[1]} | ${extra} |`);
   }
   const pct = (x) => `${((x - 1) * 100).toFixed(1)} %`;
-  console.log(
-    `\nthroughput change vs off: nosdk ${pct(ratios.nosdk.rps)} (goal >= -2 %), sdk ${pct(ratios.sdk.rps)} (goal >= -15 %), sdkoff ${pct(ratios.sdkoff.rps)}; ` +
-      `p99 change: nosdk ${pct(ratios.nosdk.p99)}, sdk ${pct(ratios.sdk.p99)} (goal <= +15 %), sdkoff ${pct(ratios.sdkoff.p99)}; ` +
-      `CPU per call: nosdk ${pct(ratios.nosdk.cpu)}, sdk ${pct(ratios.sdk.cpu)}, sdkoff ${pct(ratios.sdkoff.cpu)}`,
-  );
-  const paired = (key) => median(results.sdk.map((x, i) => x[key] / results.sdkoff[i][key]));
-  console.log(
-    `our wiring with the SDK vs the SDK without it (sdk / sdkoff, median of rounds): throughput ${pct(paired("rps"))}, ` +
-      `p99 ${pct(paired("p99Ms"))}, CPU per call ${pct(paired("cpuUs"))}`,
-  );
+  const compare = (n, base, what) =>
+    names.includes(n) && names.includes(base)
+      ? console.log(
+          `${n} vs ${base} (${what}): throughput ${pct(paired(n, base, "rps", ratio))}, p99 ${pct(paired(n, base, "p99Ms", ratio))}, ` +
+            `CPU per call ${pct(paired(n, base, "cpuUs", ratio))} (${paired(n, base, "cpuUs", (a, b) => a - b).toFixed(1)} us)`,
+        )
+      : undefined;
+  console.log("\nmedians of per-round comparisons; goals: nosdk vs off >= -2 % throughput, sdk vs off >= -15 % throughput and <= +15 % p99");
+  compare("nosdk", "off", "the wiring without an SDK");
+  compare("sdk", "off", "the wiring with the SDK recording");
+  compare("sdkoff", "off", "the SDK merely registered");
+  compare("floor", "sdkoff", "the least any instrumentation with this SDK adds");
+  compare("sdk", "floor", "what our wiring adds beyond that least");
+  for (const n of names) {
+    const spans = results[n].map((x) => x.spansPerCall).filter((x) => x !== undefined);
+    if (spans.length > 0) console.log(`${n}: spans exported per call ${Math.min(...spans).toFixed(2)}-${Math.max(...spans).toFixed(2)}`);
+  }
 }
 
-async function worker(name, dir, { seconds, warmup, concurrency }) {
-  if (withSdk.has(name)) {
+async function worker(name, { seconds, warmup, concurrency }) {
+  const scenario = scenarios[name];
+  let sdk;
+  let hooks = {};
+  if (scenario.sdk !== undefined) {
     const api = await import("@opentelemetry/api");
-    await installSdk(api);
+    sdk = await installSdk(api, scenario.sdk);
+    if (scenario.floor) {
+      const { clientHook, serverHook } = (await import("./telemetry-floor.mjs")).createFloorHooks();
+      hooks = { client: [clientHook], server: [serverHook] };
+    }
   }
   const grpc = await import("@grpc/grpc-js");
-  const gen = await import(join(dir, "demo", "v1", "echo_grpckit.js"));
+  const gen = await import(join(scratch, scenario.code, "demo", "v1", "echo_grpckit.js"));
   const server = new grpc.Server();
-  gen.addPartialEchoService(server, { async echo(req) { return { text: req.text }; } });
+  gen.addPartialEchoService(server, { async echo(req) { return { text: req.text }; } }, hooks.server && { hooks: hooks.server });
   const port = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
-  const client = new gen.EchoServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new gen.EchoServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), hooks.client && { hooks: hooks.client });
   const run = async (ms, latencies) => {
     const until = performance.now() + ms;
     let calls = 0;
@@ -131,6 +164,7 @@ async function worker(name, dir, { seconds, warmup, concurrency }) {
   };
   await run(warmup * 1000);
   const latencies = [];
+  const exportedBefore = sdk?.exported();
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   const calls = await run(seconds * 1000, latencies);
@@ -139,5 +173,6 @@ async function worker(name, dir, { seconds, warmup, concurrency }) {
   latencies.sort((a, b) => a - b);
   client.close();
   server.forceShutdown();
-  return { rps: calls / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)], cpuUs: (cpu.user + cpu.system) / calls };
+  const spansPerCall = scenario.sdk?.tracing !== false && sdk !== undefined ? (sdk.exported() - exportedBefore) / calls : undefined;
+  return { rps: calls / elapsed, p99Ms: latencies[Math.floor(latencies.length * 0.99)], cpuUs: (cpu.user + cpu.system) / calls, spansPerCall };
 }

@@ -16,18 +16,31 @@ export interface CheckPrinter {
 /** Print the checks of one value `v`; `path` is a TS expression of the field path. */
 export function emitRuleChecks(p: CheckPrinter, checks: readonly RuleCheck[], path: Printable, indent: string): void {
   let elseNext = false;
-  const local = new Map<string, string>();
-  for (const [m, name] of [["codepoints", "cpLen"], ["utf8", "u8Len"]] as const) {
-    if (checks.filter((c) => c.test.t === "cmp" && c.test.measure === m).length < 2) continue;
-    p.f.print(indent, "const ", name, " = ", measure(p, m), ";");
-    local.set(m, name);
-  }
   for (const c of checks) {
     const add = ["if (c.add(", path, ", ", JSON.stringify(c.rule), ", ", JSON.stringify(c.ruleId), ", ", JSON.stringify(c.message), ", ", String(c.forKey), ")) return;"];
-    const test = c.test.t === "cmp" && local.has(c.test.measure) ? [local.get(c.test.measure)!, " ", c.test.op, " ", literal(p, c.test.value)] : testExpr(p, c.test);
-    p.f.print(indent, elseNext ? "else if (" : "if (", test, ") { ", add, " }");
+    p.f.print(indent, elseNext ? "else if (" : "if (", testExpr(p, c.test), ") { ", add, " }");
     elseNext = c.test.t === "empty";
   }
+}
+
+/**
+ * A string length rule (`count op n`), counting code points (CEL `size()`) or
+ * UTF-8 bytes, decided from the UTF-16 length L when it can be: code points
+ * lie in [L/2, L] and UTF-8 bytes in [L, 3L], so the string is scanned only
+ * when L is near the bound. Same verdict as `count op n`.
+ */
+function lengthTest(p: CheckPrinter, m: "codepoints" | "utf8", op: string, n: number): Printable | undefined {
+  const count: Printable = [p.im.validate(m === "codepoints" ? "codePointLength" : "utf8Length"), "(v)"];
+  const cp = m === "codepoints";
+  switch (op) {
+    case "<": // possible only when the least count for L is below n
+      return ["v.length < ", String(cp ? 2 * n : n), " && ", count, " < ", String(n)];
+    case ">": // possible only when the greatest count for L is above n
+      return ["v.length > ", String(cp ? n : Math.floor(n / 3)), " && ", count, " > ", String(n)];
+    case "!==": // certain when every count for L is below n or every count is above n
+      return ["v.length < ", String(cp ? n : Math.ceil(n / 3)), " || v.length > ", String(cp ? 2 * n : n), " || ", count, " !== ", String(n)];
+  }
+  return undefined;
 }
 
 function testExpr(p: CheckPrinter, t: RuleTest): Printable {
@@ -37,6 +50,10 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
     case "finite":
       return "!Number.isFinite(v)";
     case "cmp":
+      if ((t.measure === "codepoints" || t.measure === "utf8") && typeof t.value === "number" && Number.isSafeInteger(t.value)) {
+        const guarded = lengthTest(p, t.measure, t.op, t.value);
+        if (guarded !== undefined) return guarded;
+      }
       return [measure(p, t.measure), " ", t.op, " ", literal(p, t.value)];
     case "range": {
       const parts: Printable[] = [];

@@ -1,5 +1,5 @@
 import { create, createRegistry, getOption, hasOption, type DescExtension, type DescField, type DescFile, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
-import { field as fieldExt } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { field as fieldExt, message as messageExt, oneof as oneofExt } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { createValidator } from "@bufbuild/protovalidate";
 import { planMessage } from "./plan-message.js";
 import type { ValidationPlan, ValuePlan } from "./validation-plan.js";
@@ -25,7 +25,9 @@ export function createValidationIndex(files: readonly DescFile[]): ValidationInd
   const plan = (desc: DescMessage): ValidationPlan => {
     let p = plans.get(desc.typeName);
     if (p === undefined) {
-      p = checkRules(desc, validator) ?? planMessage(desc);
+      // Only a message annotated with rules can have rules that cannot hold; asking
+      // protovalidate to compile the others would cost O(messages) for nothing.
+      p = (hasRuleOptions(desc) ? checkRules(desc, validator) : undefined) ?? planMessage(desc);
       if (p.kind === "delegated") p = { ...p, extensions: usedExtensions(desc, registry) };
       plans.set(desc.typeName, p);
     }
@@ -65,6 +67,11 @@ function checkRules(desc: DescMessage, validator: ReturnType<typeof createValida
     return { kind: "broken", desc, problem: result.error.message };
   }
   return undefined;
+}
+
+/** Whether the message, one of its fields or one of its oneofs carries buf.validate options. */
+function hasRuleOptions(desc: DescMessage): boolean {
+  return hasOption(desc, messageExt) || desc.fields.some((f) => hasOption(f, fieldExt)) || desc.oneofs.some((o) => hasOption(o, oneofExt));
 }
 
 function hasOwnChecks(p: ValidationPlan): boolean {
