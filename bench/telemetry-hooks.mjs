@@ -4,20 +4,22 @@
 //   nosdk    - no SDK registered (the hooks step aside)
 //   sdk      - the SDK recording spans (batch processor, dropping exporter),
 //              metrics (pull reader), W3C propagators, AsyncLocalStorage
-//   floor    - with the same SDK: only what any instrumentation must do per
-//              call (start/end a client and a server span with the same
-//              attributes, inject/extract the context, one context.with, one
-//              duration point per side); the "sdk" result minus this is what
-//              the hooks add on top
+//   floor    - with the same SDK: the minimal hand-written hooks of
+//              telemetry-floor.mjs (same spans, attributes and duration
+//              points, context injected / extracted, one context.with); the
+//              "sdk" result minus this is what our hooks add on top
+// The loop yields to the event loop every 256 calls so the batch span
+// processor exports (a synchronous loop would make it drop spans).
 // Scenarios are interleaved in rounds (A B C A B C ...) in one process after a
 // warm-up; the median of the rounds and the spread (min-max) are printed.
 //
 // Usage: node bench/telemetry-hooks.mjs [--rounds N] [--calls N]
 import { create } from "@bufbuild/protobuf";
 import { Metadata } from "@grpc/grpc-js";
-import { context, metrics, propagation, trace, SpanKind } from "@opentelemetry/api";
+import { context, metrics, propagation, trace } from "@opentelemetry/api";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { createFloorHooks } from "./telemetry-floor.mjs";
 import { benchRoot, buildSnapshot, generateEcho, installSdk, median, snapshotDir, spread } from "./telemetry-support.mjs";
 
 const arg = (name, def) => {
@@ -37,10 +39,10 @@ const request = create(method.input, { text: "hello" });
 const response = create(method.output, { text: "hello" });
 const ok = { code: 0, message: "" };
 
-const clientHook = createClientTelemetryHook({ target: "127.0.0.1:50051" });
-const serverHook = createServerTelemetryHook();
+const ours = { clientHook: createClientTelemetryHook({ target: "127.0.0.1:50051" }), serverHook: createServerTelemetryHook() };
 
-function hooksCall() {
+/** One unary call through a client hook and a server hook: start, request, response, end. */
+function hooksCall(clientHook, serverHook) {
   const metadata = new Metadata();
   const c = clientHook({ method, metadata, deadline: Infinity, signals: [] });
   c?.request?.(request);
@@ -58,41 +60,34 @@ function hooksCall() {
   c?.end?.(ok);
 }
 
-const getter = { keys: (md) => Object.keys(md.getMap()), get: (md, k) => md.get(k)[0] };
-const setter = { set: (md, k, v) => md.set(k, v) };
-let floorHist;
-function floorCall() {
-  const tracer = trace.getTracer("floor");
-  floorHist ??= [metrics.getMeter("floor").createHistogram("c"), metrics.getMeter("floor").createHistogram("s")];
-  const attrs = { "rpc.system": "grpc", "rpc.service": "demo.v1.EchoService", "rpc.method": "Echo" };
-  const metadata = new Metadata();
-  const t0 = performance.now();
-  const client = tracer.startSpan("demo.v1.EchoService/Echo", { kind: SpanKind.CLIENT, attributes: attrs });
-  propagation.inject(trace.setSpan(context.active(), client), metadata, setter);
-  const parent = propagation.extract(context.active(), metadata, getter);
-  const server = tracer.startSpan("demo.v1.EchoService/Echo", { kind: SpanKind.SERVER, attributes: attrs }, parent);
-  context.with(trace.setSpan(parent, server), () => undefined);
-  server.setAttribute("rpc.grpc.status_code", 0);
-  server.end();
-  floorHist[1].record(performance.now() - t0, attrs);
-  client.setAttribute("rpc.grpc.status_code", 0);
-  client.end();
-  floorHist[0].record(performance.now() - t0, attrs);
-}
-
+let floorHooks; // created with each SDK registration (a meter taken before stays a no-op, a tracer keeps its provider)
 const scenarios = {
-  nosdk: { sdk: false, call: hooksCall },
-  sdk: { sdk: true, call: hooksCall },
-  floor: { sdk: true, call: floorCall },
+  nosdk: { sdk: false, call: () => hooksCall(ours.clientHook, ours.serverHook) },
+  sdk: { sdk: true, call: () => hooksCall(ours.clientHook, ours.serverHook) },
+  floor: { sdk: true, call: () => hooksCall(floorHooks.clientHook, floorHooks.serverHook) },
 };
-let uninstall;
+let sdk;
+const exported = { sdk: 0, floor: 0 };
+const measured = { sdk: 0, floor: 0 };
 async function measure(name) {
   const s = scenarios[name];
-  if (s.sdk && !uninstall) uninstall = (await installSdk({ context, metrics, propagation, trace })).uninstall;
-  if (!s.sdk && uninstall) (uninstall(), (uninstall = undefined));
+  if (s.sdk && !sdk) {
+    sdk = await installSdk({ context, metrics, propagation, trace });
+    floorHooks = createFloorHooks("127.0.0.1:50051"); // its tracer and meter belong to this SDK
+  }
+  if (!s.sdk && sdk) (sdk.uninstall(), (sdk = undefined));
+  const before = sdk?.exported();
   const t = performance.now();
-  for (let i = 0; i < calls; i++) s.call();
-  return ((performance.now() - t) * 1000) / calls;
+  for (let i = 0; i < calls; i++) {
+    s.call();
+    // Let the batch span processor export (its export completes in a microtask): without it, a
+    // synchronous loop fills its queue and every later span is dropped, which is cheaper than recording.
+    if (i % 256 === 255) await new Promise(setImmediate);
+  }
+  const us = ((performance.now() - t) * 1000) / calls;
+  if (sdk) await new Promise(setImmediate);
+  if (name in exported) (exported[name] += sdk.exported() - before, (measured[name] += calls));
+  return us;
 }
 
 const names = Object.keys(scenarios);
@@ -103,3 +98,4 @@ console.log(`node ${process.version}, ${rounds} rounds x ${calls} calls, interle
 console.log("| scenario | median (us) | spread (min-max) |");
 console.log("| --- | ---: | ---: |");
 for (const n of names) console.log(`| ${n} | ${median(results[n]).toFixed(2)} | ${spread(results[n], 2)} |`);
+console.log(`\nspans exported per call: sdk ${(exported.sdk / measured.sdk).toFixed(2)}, floor ${(exported.floor / measured.floor).toFixed(2)} (2 = none dropped)`);

@@ -69,21 +69,24 @@ export function generateEcho(dir, telemetry) {
  * AsyncLocalStorage context manager, W3C trace context + baggage
  * propagators, a tracer provider with a BatchSpanProcessor (default batch
  * size and delay; its exporter counts the spans and drops them, as a remote
- * exporter would hand them over) and a meter provider whose reader is never
- * pulled (measurements are aggregated in memory, as between two exports).
+ * exporter would hand them over) and a meter provider with an in-memory
+ * reader collected every 10 s (a periodic exporting reader's default
+ * interval is 60 s; between collections points are aggregated in memory).
  * `api` is `@opentelemetry/api`. `parts` turns pieces off for ablations:
  * `{ tracing: false }` registers no tracer provider, `{ metrics: false }` no
- * meter provider, `{ propagator: false }` no propagator. The SDK packages
+ * meter provider, `{ propagator: false }` no propagator; `{ sampleRatio: r }`
+ * samples root spans with probability r (parent-based, TraceIdRatioBased,
+ * as production set-ups often do) instead of recording all. The SDK packages
  * are loaded here, so scenarios without the SDK never load them. Resolves to
  * `{ uninstall, exported }`: `uninstall()` unregisters everything,
  * `exported()` is the number of spans the exporter received so far.
  */
 export async function installSdk(api, parts = {}) {
-  const { tracing = true, metrics = true, propagator = true } = parts;
+  const { tracing = true, metrics = true, propagator = true, sampleRatio } = parts;
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } = await import("@opentelemetry/core");
   const { MeterProvider, MetricReader } = await import("@opentelemetry/sdk-metrics");
-  const { BatchSpanProcessor, TracerProvider } = await import("@opentelemetry/sdk-trace");
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } = await import("@opentelemetry/sdk-trace");
   class PullReader extends MetricReader {
     async onForceFlush() {}
     async onShutdown() {}
@@ -101,10 +104,18 @@ export async function installSdk(api, parts = {}) {
   if (propagator) {
     api.propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   }
-  if (tracing) api.trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter: counting })] }));
-  if (metrics) api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PullReader()] }));
+  const sampler = sampleRatio === undefined ? undefined : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) });
+  if (tracing) api.trace.setGlobalTracerProvider(new TracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor({ exporter: counting })] }));
+  let collector;
+  if (metrics) {
+    const reader = new PullReader();
+    api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
+    collector = setInterval(() => void reader.collect(), 10_000);
+    collector.unref();
+  }
   return {
     uninstall() {
+      clearInterval(collector);
       api.trace.disable();
       api.metrics.disable();
       api.propagation.disable();

@@ -1,19 +1,25 @@
 // Benchmark: unary throughput and p99 latency of a generated grpc-js server
 // and client on 127.0.0.1 (one process, `--concurrency` calls in flight),
-// four scenarios side by side in one run:
+// scenarios side by side in one run (default: off nosdk sdkoff floor sdk):
 //   off    - code generated with telemetry=false (no OpenTelemetry wiring)
 //   nosdk  - default generated code (telemetry on), no SDK registered
 //   sdkoff - code generated with telemetry=false, with the SDK below
-//            registered: what the SDK's mere presence costs (mostly the
-//            AsyncLocalStorage context manager), which any instrumentation
-//            pays; "sdk" / "sdkoff" is what our wiring adds on top
+//            registered but nothing instrumented: the SDK's mere presence
+//   floor  - telemetry=false code with the minimal hand-written
+//            instrumentation of telemetry-floor.mjs as user hooks (same
+//            spans, attributes and duration points as ours): what any
+//            instrumentation with this SDK pays; "sdk" / "floor" is what our
+//            wiring adds beyond that
 //   sdk    - default generated code with the OpenTelemetry SDK recording
-//            every span (BatchSpanProcessor, dropping exporter), metrics
-//            (MeterProvider, reader never pulled), W3C trace context +
-//            baggage propagators and the AsyncLocalStorage context manager
+//            every span (BatchSpanProcessor, counting exporter), metrics
+//            (MeterProvider, in-memory reader collected every 10 s), W3C
+//            trace context + baggage propagators and the AsyncLocalStorage
+//            context manager (see installSdk)
+// Ablations, with --scenarios off,...: sdk-notrace (no tracer provider),
+// sdk-nometrics (no meter provider), sdk-propagate (neither: context only).
 // Each measurement runs in a fresh node process (warm-up first, then the
-// measured window). Rounds interleave the scenarios (off nosdk sdkoff sdk,
-// then rotated: nosdk sdkoff sdk off, ...), so load changes on the machine
+// measured window). Rounds interleave the scenarios (off nosdk sdkoff floor
+// sdk, then rotated: nosdk sdkoff floor sdk off, ...), so load changes on the machine
 // hit all of them alike. Reported: per scenario the median over rounds and the spread
 // (min-max); the ratios against "off" are the medians of the per-round
 // ratios (each round's scenario divided by the same round's "off"). The load
@@ -23,7 +29,10 @@
 // The plugin and runtime are compiled from the current sources into a
 // private snapshot under tmp/ first (see buildSnapshot).
 //
-// Usage: node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
+// On a loaded machine the CPU time per call of separate processes swings by
+// 2x; bench/telemetry-paired.mjs measures the SDK scenarios in one process.
+//
+// Usage: node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--scenarios off,a,b]
 // Goals: nosdk overhead <= 2 %, sdk overhead <= 15 % (throughput and p99).
 import { execFileSync } from "node:child_process";
 import { loadavg, cpus } from "node:os";
@@ -131,23 +140,20 @@ function report(results, names, run) {
 async function worker(name, { seconds, warmup, concurrency }) {
   const scenario = scenarios[name];
   let sdk;
-  let hooks = {};
-  if (scenario.sdk !== undefined) {
-    const api = await import("@opentelemetry/api");
-    sdk = await installSdk(api, scenario.sdk);
-    if (scenario.floor) {
-      const { clientHook, serverHook } = (await import("./telemetry-floor.mjs")).createFloorHooks();
-      hooks = { client: [clientHook], server: [serverHook] };
-    }
-  }
+  if (scenario.sdk !== undefined) sdk = await installSdk(await import("@opentelemetry/api"), scenario.sdk);
+  const { createFloorHooks } = await import("./telemetry-floor.mjs");
   const grpc = await import("@grpc/grpc-js");
   const gen = await import(join(scratch, scenario.code, "demo", "v1", "echo_grpckit.js"));
   const server = new grpc.Server();
-  gen.addPartialEchoService(server, { async echo(req) { return { text: req.text }; } }, hooks.server && { hooks: hooks.server });
+  let floor;
+  const floorServerHook = (method, handler) => floor.serverHook(method, handler);
+  gen.addPartialEchoService(server, { async echo(req) { return { text: req.text }; } }, scenario.floor && { hooks: [floorServerHook] });
   const port = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );
-  const client = new gen.EchoServiceClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), hooks.client && { hooks: hooks.client });
+  const target = `127.0.0.1:${port}`;
+  if (scenario.floor) floor = createFloorHooks(target);
+  const client = new gen.EchoServiceClient(target, grpc.credentials.createInsecure(), scenario.floor && { hooks: [floor.clientHook] });
   const run = async (ms, latencies) => {
     const until = performance.now() + ms;
     let calls = 0;

@@ -47,6 +47,9 @@ message Lengths {
   string unanchored = 6 [(buf.validate.field).string.pattern = "[0-9]{2}"];
   string affixes = 7 [(buf.validate.field).string = {prefix: "é", suffix: "z", contains: "-", not_contains: "--"}];
   optional string opt = 8 [(buf.validate.field).string.len = 1];
+  string exact_chars = 9 [(buf.validate.field).string.len = 3];
+  string exact_bytes = 10 [(buf.validate.field).string.len_bytes = 4];
+  string both = 11 [(buf.validate.field).string = {min_len: 3, max_len: 5, min_bytes: 5, max_bytes: 10}];
 }
 
 message Numbers {

@@ -11,13 +11,48 @@ export interface CheckPrinter {
   hoist(init: Printable): string;
   /** The check function of a nested message type, or undefined when it has nothing to check. */
   nested(desc: DescField["message"] & object): Printable | undefined;
+  /**
+   * A module-level frozen `Violation` with a fixed field path, of the message
+   * being printed (one per distinct violation), returns its name.
+   */
+  violation(field: string, rule: string, ruleId: string, message: string, forKey: boolean): string;
 }
 
-/** Print the checks of one value `v`; `path` is a TS expression of the field path. */
-export function emitRuleChecks(p: CheckPrinter, checks: readonly RuleCheck[], path: Printable, indent: string): void {
+/** A violation's field path: fixed at generation time (`display_name`), or a TS expression evaluated at run time (list item, map entry). */
+export type FieldPath = { readonly fixed: string } | { readonly expr: Printable };
+
+/** The path as a TS expression. */
+export function pathExpr(path: FieldPath): Printable {
+  return "fixed" in path ? JSON.stringify(path.fixed) : path.expr;
+}
+
+/**
+ * The statement recording a violation and returning when checking should stop:
+ * `if (c.push(<constant>)) return;` for a fixed path (nothing is allocated),
+ * `if (c.add(<path>, ...)) return;` when the path is built at run time.
+ */
+export function reportViolation(p: CheckPrinter, path: FieldPath, rule: string, ruleId: string, message: string, forKey: boolean): Printable {
+  if ("fixed" in path) return ["if (c.push(", p.violation(path.fixed, rule, ruleId, message, forKey), ")) return;"];
+  return ["if (c.add(", path.expr, ", ", JSON.stringify(rule), ", ", JSON.stringify(ruleId), ", ", JSON.stringify(message), ", ", String(forKey), ")) return;"];
+}
+
+/** Name of a violation constant: `<Message>_<field>_<rule>`, e.g. `CreateUserRequest_displayName_minLen`. */
+export function violationName(scope: string, field: string, ruleId: string): string {
+  const ident = (s: string) =>
+    s
+      .split(/[^A-Za-z0-9]+/)
+      .filter((w) => w !== "")
+      .map((w, i) => (i === 0 ? w : w[0]!.toUpperCase() + w.slice(1)))
+      .join("");
+  const rule = ident(ruleId.slice(ruleId.lastIndexOf(".") + 1)) || "rule";
+  return [scope, ident(field), rule].filter((x) => x !== "").join("_");
+}
+
+/** Print the checks of one value `v`. */
+export function emitRuleChecks(p: CheckPrinter, checks: readonly RuleCheck[], path: FieldPath, indent: string): void {
   let elseNext = false;
   for (const c of checks) {
-    const add = ["if (c.add(", path, ", ", JSON.stringify(c.rule), ", ", JSON.stringify(c.ruleId), ", ", JSON.stringify(c.message), ", ", String(c.forKey), ")) return;"];
+    const add = reportViolation(p, path, c.rule, c.ruleId, c.message, c.forKey);
     p.f.print(indent, elseNext ? "else if (" : "if (", testExpr(p, c.test), ") { ", add, " }");
     elseNext = c.test.t === "empty";
   }
@@ -84,7 +119,7 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
       return ["!", p.im.validate("isWithinOfNow"), "(v, ", timeLiteral(t.value), ")"];
     case "pattern": {
       const re = p.hoist([p.im.validate("compilePattern"), "(", JSON.stringify(t.source), ")"]);
-      return ["!", re, "(v)"];
+      return ["!", re, ".test(v)"];
     }
     case "helper": {
       const args = t.args.map((a) => [", ", literal(p, a)]);
@@ -137,11 +172,11 @@ function join(parts: readonly Printable[], sep: string): Printable {
 }
 
 /** Print the checks of one list item / map key / map value bound to `v`. */
-export function emitItem(p: CheckPrinter, item: ItemPlan, path: Printable, indent: string): void {
+export function emitItem(p: CheckPrinter, item: ItemPlan, path: FieldPath, indent: string): void {
   if (item.message !== undefined) {
     const check = p.nested(item.message);
     if (check === undefined) return;
-    p.f.print(indent, "{ const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", path, ")) return; }");
+    p.f.print(indent, "{ const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", pathExpr(path), ")) return; }");
     return;
   }
   if (item.skipZero !== undefined) {

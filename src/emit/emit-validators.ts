@@ -4,7 +4,7 @@ import type { GrpckitOptions } from "../options/parse-options.js";
 import type { ValidationIndex } from "../validate/validation-index.js";
 import type { CelRule, CompiledPlan, FieldPlan, ValidationPlan } from "../validate/validation-plan.js";
 import type { CompiledCel } from "../validate/compile-cel.js";
-import { emitItem, emitRuleChecks, type CheckPrinter } from "./emit-validate-checks.js";
+import { emitItem, emitRuleChecks, pathExpr, reportViolation, violationName, type CheckPrinter, type FieldPath } from "./emit-validate-checks.js";
 import { createFileImports } from "./file-imports.js";
 
 /** The messages of a file that get a validator (those with something to check), in declaration order. */
@@ -33,11 +33,15 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
   f.preamble(file);
   const im = createFileImports(f, schema.options);
   const consts: Printable[][] = [];
-  const p: CheckPrinter = {
+  const violations = new Map<string, string>();
+  const names = new Set<string>();
+  let scope = "";
+  let hoisted = 0;
+  const p: CheckPrinter & { scope(name: string): void } = {
     f,
     im,
     hoist(init) {
-      const name = `c${consts.length}`;
+      const name = `c${hoisted++}`;
       consts.push(["const ", name, " = ", init, ";"]);
       return name;
     },
@@ -48,8 +52,29 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
       if (generated.has(desc.file.name)) return f.import(name, `./${desc.file.name}_validate.js`);
       return p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [])"]);
     },
+    violation(field, rule, ruleId, message, forKey) {
+      const key = JSON.stringify([scope, field, rule, ruleId, message, forKey]);
+      let name = violations.get(key);
+      if (name === undefined) {
+        const base = violationName(scope, field, ruleId);
+        name = base;
+        for (let i = 2; names.has(name); i++) name = `${base}${i}`;
+        names.add(name);
+        violations.set(key, name);
+        const args = [field, rule, ruleId, message].map((x) => JSON.stringify(x)).join(", ");
+        consts.push(["const ", name, " = ", im.validate("violation"), "(", args, forKey ? ", true" : "", ");"]);
+      }
+      return name;
+    },
+    scope(name) {
+      scope = name;
+    },
   };
-  for (const m of messages) emitMessage(p, m, index.plan(m));
+  for (const m of messages) {
+    p.scope(im.shape(m).name);
+    emitMessage(p, m, index.plan(m));
+  }
+  if (consts.length > 0) f.print("// Built once at module load: violations with fixed field paths, patterns, value sets.");
   for (const c of consts) f.print(c);
 }
 
@@ -83,10 +108,11 @@ function emitMessage(p: CheckPrinter, desc: DescMessage, plan: ValidationPlan): 
 }
 
 function emitCompiled(p: CheckPrinter, plan: CompiledPlan): void {
+  const top: FieldPath = { fixed: "" };
   for (const fp of plan.fields) emitField(p, plan, fp);
   for (const rule of plan.messageCel) {
     if (rule.compiled) {
-      p.f.print("  if (!(", celTs(p, rule.compiled), ")) { if (c.add(\"\", \"\", ", JSON.stringify(rule.id), ", ", JSON.stringify(celMessage(rule)), ", false)) return; } // CEL: ", rule.expression.replace(/\s+/g, " "));
+      p.f.print("  if (!(", celTs(p, rule.compiled), ")) { ", reportViolation(p, top, "", rule.id, celMessage(rule), false), " } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
     const check = p.hoist([p.im.validate("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.f.importSchema(plan.desc), ")"]);
@@ -96,12 +122,12 @@ function emitCompiled(p: CheckPrinter, plan: CompiledPlan): void {
     const names = o.fields.map((x) => x.name).join(", ");
     const set = o.fields.map((x) => ["(", isSet(p, plan, x), " ? 1 : 0)"]);
     p.f.print("  { const k = ", set.flatMap((s, i) => (i ? [" + ", s] : [s])), ";");
-    p.f.print("    if (k > 1 && c.add(\"\", \"\", \"message.oneof\", ", JSON.stringify(`only one of ${names} can be set`), ", false)) return;");
-    if (o.required) p.f.print("    if (k === 0 && c.add(\"\", \"\", \"message.oneof\", ", JSON.stringify(`one of ${names} must be set`), ", false)) return;");
+    p.f.print("    if (k > 1) { ", reportViolation(p, top, "", "message.oneof", `only one of ${names} can be set`, false), " }");
+    if (o.required) p.f.print("    if (k === 0) { ", reportViolation(p, top, "", "message.oneof", `one of ${names} must be set`, false), " }");
     p.f.print("  }");
   }
   for (const o of plan.requiredOneofs) {
-    p.f.print("  if (m.", o.localName, ".case === undefined && c.add(", JSON.stringify(o.name), ", \"\", \"required\", \"exactly one field is required in oneof\", false)) return;");
+    p.f.print("  if (m.", o.localName, ".case === undefined) { ", reportViolation(p, { fixed: o.name }, "", "required", "exactly one field is required in oneof", false), " }");
   }
 }
 
@@ -139,11 +165,11 @@ function isSet(p: CheckPrinter, plan: CompiledPlan, f: DescField): Printable {
 function emitField(p: CheckPrinter, plan: CompiledPlan, fp: FieldPlan): void {
   const { f } = p;
   const field = fp.field;
-  const path = JSON.stringify(field.name);
+  const path: FieldPath = { fixed: field.name };
   if (fp.value.kind === "message" && p.nested(fp.value.message) === undefined && !fp.required) return;
   const guarded = fp.required || fp.when === "if-set" || field.oneof !== undefined;
   if (fp.required) {
-    f.print("  if (!(", isSet(p, plan, field), ")) { if (c.add(", path, ", \"required\", \"required\", \"value is required\", false)) return; }");
+    f.print("  if (!(", isSet(p, plan, field), ")) { ", reportViolation(p, path, "required", "required", "value is required", false), " }");
     f.print("  else {");
   } else if (guarded) {
     f.print("  if (", isSet(p, plan, field), ") {");
@@ -157,16 +183,16 @@ function emitField(p: CheckPrinter, plan: CompiledPlan, fp: FieldPlan): void {
 }
 
 /** Field-level CEL rules, each compiled once at module load and evaluated with @bufbuild/cel. */
-function emitFieldCel(p: CheckPrinter, fp: FieldPlan, path: string): void {
+function emitFieldCel(p: CheckPrinter, fp: FieldPlan, path: FieldPath): void {
   if (fp.cel.length === 0) return;
   const scalar = fp.field.fieldKind === "enum" ? "INT32" : ScalarType[fp.field.scalar!];
   for (const rule of fp.cel) {
     if (rule.compiled) {
-      p.f.print("    if (!(", celTs(p, rule.compiled), ")) { if (c.add(", path, ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(celMessage(rule)), ", false)) return; } // CEL: ", rule.expression.replace(/\s+/g, " "));
+      p.f.print("    if (!(", celTs(p, rule.compiled), ")) { ", reportViolation(p, path, rule.rule, rule.id, celMessage(rule), false), " } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
     const check = p.hoist([p.im.validate("createFieldCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.protobuf("ScalarType"), ".", scalar, ")"]);
-    p.f.print("    { const e = ", check, "(v); if (e !== undefined && c.add(", path, ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", e, false)) return; }");
+    p.f.print("    { const e = ", check, "(v); if (e !== undefined && c.add(", pathExpr(path), ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
 }
 
@@ -179,7 +205,7 @@ function celTs(p: CheckPrinter, ts: CompiledCel): Printable {
   return ts.map((x) => (typeof x === "string" ? x : p.im.validate(x.runtime)));
 }
 
-function emitValue(p: CheckPrinter, fp: FieldPlan, path: string, ind: string): void {
+function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: string }, ind: string): void {
   const { f } = p;
   const v = fp.value;
   switch (v.kind) {
@@ -190,7 +216,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: string, ind: string): v
     case "message": {
       const check = p.nested(v.message);
       if (check === undefined) return;
-      f.print(ind, "const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", path, ")) return;");
+      f.print(ind, "const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", pathExpr(path), ")) return;");
       return;
     }
     case "list":
@@ -199,14 +225,15 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: string, ind: string): v
       f.print(ind, "const l = v;");
       f.print(ind, "for (let i = 0; i < l.length; i++) {");
       f.print(ind, "  const v = l[i]!;");
-      emitItem(p, v.items, [path.slice(0, -1), "[\" + i + \"]\""], ind + "  ");
+      emitItem(p, v.items, { expr: [JSON.stringify(`${path.fixed}[`).slice(0, -1), "\" + i + \"]\""] }, ind + "  ");
       f.print(ind, "}");
       return;
     case "map": {
       emitRuleChecks(p, v.checks, path, ind);
       if (v.keys === undefined && v.values === undefined) return;
       const field = fp.field as DescField & { fieldKind: "map" };
-      const sub: Printable = field.mapKey === ScalarType.STRING ? [path, " + ", p.im.validate("keySubscript"), "(k)"] : [path.slice(0, -1), "[\" + k + \"]\""];
+      const name = JSON.stringify(path.fixed);
+      const sub: FieldPath = { expr: field.mapKey === ScalarType.STRING ? [name, " + ", p.im.validate("keySubscript"), "(k)"] : [JSON.stringify(`${path.fixed}[`).slice(0, -1), "\" + k + \"]\""] };
       f.print(ind, "const o = v;");
       f.print(ind, "for (const k in o) {");
       if (v.keys) {

@@ -4,7 +4,7 @@ import type { DescMessage, ScalarType } from "@bufbuild/protobuf";
 import { reflect } from "@bufbuild/protobuf/reflect";
 import { timestampNow, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { isEmail, isHostAndPort, isHostname, isIp, isIpPrefix } from "./formats-net.js";
-import { bytesContains, bytesHasPrefix, bytesHasSuffix, compilePattern } from "./strings.js";
+import { bytesContains, bytesHasPrefix, bytesHasSuffix, compilePattern, type Pattern } from "./strings.js";
 import { ValidationRuleError } from "./violations.js";
 
 /**
@@ -22,7 +22,7 @@ import { ValidationRuleError } from "./violations.js";
 const asVersion = (v: bigint | undefined): 0 | 4 | 6 | -1 => (v === undefined || v === 0n ? 0 : v === 4n ? 4 : v === 6n ? 6 : -1);
 
 function customFunctions() {
-  const patterns = new Map<string, (s: string) => boolean>();
+  const patterns = new Map<string, Pattern>();
   return [
     celMethod("isNan", CelScalar.DOUBLE, [], CelScalar.BOOL, function (this: number) {
       return Number.isNaN(this);
@@ -74,12 +74,12 @@ function customFunctions() {
       return this.endsWith(x);
     }),
     celMethod("matches", CelScalar.STRING, [CelScalar.STRING], CelScalar.BOOL, function (this: string, pattern: string) {
-      let test = patterns.get(pattern);
-      if (test === undefined) {
-        test = compilePattern(pattern);
-        patterns.set(pattern, test);
+      let re = patterns.get(pattern);
+      if (re === undefined) {
+        re = compilePattern(pattern);
+        patterns.set(pattern, re);
       }
-      return test(this);
+      return re.test(this);
     }),
   ];
 }

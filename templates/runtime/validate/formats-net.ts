@@ -4,14 +4,11 @@
  * `isIp`, `isIpPrefix`, `isHostAndPort`): hand-written scanners, linear in the
  * input, no regex backtracking.
  */
+import { charClass, EMAIL_LOCAL, LABEL } from "./char-classes.js";
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isAlpha = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
-
-/** ASCII characters allowed in the local part of an e-mail address (WHATWG: atext and "."). */
-const localChar = new Uint8Array(128);
-for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.!#$%&'*+/=?^_`{|}~-") localChar[c.charCodeAt(0)] = 1;
 
 /**
  * `string.email`: the WHATWG HTML definition of a valid e-mail address (not
@@ -22,20 +19,12 @@ for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.
 export function isEmail(s: string): boolean {
   const n = s.length;
   let i = 0;
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c >= 128 || localChar[c] === 0) break;
-    i++;
-  }
+  while (i < n && (charClass[s.charCodeAt(i)]! & EMAIL_LOCAL) !== 0) i++;
   if (i === 0 || i === n || s.charCodeAt(i) !== 64 /* @ */) return false;
   i++;
   for (;;) {
     const start = i;
-    while (i < n) {
-      const c = s.charCodeAt(i);
-      if (!(isDigit(c) || isAlpha(c) || c === 45)) break;
-      i++;
-    }
+    while (i < n && (charClass[s.charCodeAt(i)]! & LABEL) !== 0) i++;
     const len = i - start;
     if (len === 0 || len > 63 || s.charCodeAt(start) === 45 || s.charCodeAt(i - 1) === 45) return false;
     if (i === n) return true;
@@ -43,7 +32,6 @@ export function isEmail(s: string): boolean {
     i++;
   }
 }
-
 
 /**
  * `string.hostname`: dot-separated labels of 1-63 ASCII letters, digits and

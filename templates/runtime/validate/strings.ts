@@ -44,17 +44,23 @@ export function utf8Length(s: string): number {
 /**
  * Compile a `string.pattern` / `bytes.pattern` with RE2 semantics
  * (`@bufbuild/re2`: linear-time matching, no backreferences or lookaround),
- * once, at module load. Returns a predicate: true when `s` matches anywhere
- * (RE2 `find`, not a full match, as protovalidate's `matches()`).
+ * once, at module load. Returns a `Pattern` whose `test(s)` is true when `s`
+ * matches anywhere (RE2 `find`, not a full match, as protovalidate's
+ * `matches()`).
  * Throws a SyntaxError-like error for a pattern RE2 rejects (the plugin
  * rejects those at generation time). Patterns of a small linear subset
  * run on the platform RegExp (see pattern-native.ts), with the same result.
  */
-export function compilePattern(source: string): (s: string) => boolean {
+export function compilePattern(source: string): Pattern {
   const re = RE2JS.compile(source);
-  const native = nativePattern(source);
-  if (native !== undefined) return (s) => native.test(s);
-  return (s) => re.test(s);
+  // a RegExp without flags keeps no state between `test` calls; generated code
+  // calls `test` directly, which V8 optimizes for an unmodified RegExp
+  return nativePattern(source) ?? re;
+}
+
+/** A compiled `string.pattern`: `test(s)` is true when `s` matches anywhere. */
+export interface Pattern {
+  test(s: string): boolean;
 }
 
 /** True when `bytes` starts with `prefix`. */

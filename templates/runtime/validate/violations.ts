@@ -9,7 +9,7 @@ export interface Violation {
    * Path to the offending field, in protobuf-es `pathToString` form:
    * `email`, `items[2].name`, `labels["env"]`; `""` for message-level rules.
    */
-  field: string;
+  readonly field: string;
   /** Path to the rule in the field's `buf.validate.FieldRules`, e.g. `string.min_len`, `repeated.items.string.pattern`; `""` when there is none. */
   readonly rule: string;
   /** The rule's id, e.g. `string.min_len`, `required`, or a CEL rule's `id`. */
@@ -50,9 +50,21 @@ export class ValidationRuleError extends Error {
 }
 
 /**
+ * A violation with a fixed field path, built once at module load (frozen, so
+ * one object serves every validation that reports it).
+ *
+ * @internal Called by generated code only.
+ */
+export function violation(field: string, rule: string, ruleId: string, message: string, forKey = false): Violation {
+  return Object.freeze({ field, rule, ruleId, message, forKey });
+}
+
+/**
  * The collector generated checks write into. One instance is reused by every
  * validation (validation is synchronous), so the valid path allocates
- * nothing.
+ * nothing; an invalid one allocates the violations list, the violations whose
+ * field path is only known at run time (list items, map entries, nested
+ * messages) and the result.
  *
  * @internal Called by generated code only.
  */
@@ -60,13 +72,13 @@ export class ViolationCollector {
   list: Violation[] = [];
   failFast = false;
 
-  /** Record a violation; returns true when checking should stop (fail-fast). */
+  /** Record a violation built now (its field path is known only at run time); returns true when checking should stop (fail-fast). */
   add(field: string, rule: string, ruleId: string, message: string, forKey: boolean): boolean {
     this.list.push({ field, rule, ruleId, message, forKey });
     return this.failFast;
   }
 
-  /** Record an already-built violation (from a delegated validator). */
+  /** Record a prebuilt violation (a module constant, or from a delegated validator); returns true when checking should stop. */
   push(v: Violation): boolean {
     this.list.push(v);
     return this.failFast;
@@ -74,14 +86,16 @@ export class ViolationCollector {
 
   /**
    * Prefix the field paths of the violations recorded since `from` with
-   * `segment` (a field name, possibly with a subscript: `items[2]`). Returns
-   * true when checking should stop.
+   * `segment` (a field name, possibly with a subscript: `items[2]`), replacing
+   * each with a new violation (they may be shared constants). Returns true
+   * when checking should stop.
    */
   nest(from: number, segment: string): boolean {
     const list = this.list;
     for (let i = from; i < list.length; i++) {
       const v = list[i]!;
-      v.field = v.field === "" ? segment : v.field.charCodeAt(0) === 91 /* [ */ ? segment + v.field : `${segment}.${v.field}`;
+      const field = v.field === "" ? segment : v.field.charCodeAt(0) === 91 /* [ */ ? segment + v.field : `${segment}.${v.field}`;
+      list[i] = { field, rule: v.rule, ruleId: v.ruleId, message: v.message, forKey: v.forKey };
     }
     return this.failFast && list.length > 0;
   }
@@ -98,21 +112,23 @@ const valid: ValidationResult = Object.freeze({ kind: "valid" });
  * @internal Called by generated `validate<Message>()` functions.
  */
 export function runValidation<T>(check: (message: T, c: ViolationCollector) => void, message: T, options?: ValidateOptions): ValidationResult {
-  const c = shared.list.length === 0 && !busy ? shared : new ViolationCollector();
+  // the shared collector, unless a check re-enters validation (e.g. from a CEL function)
+  const c = busy ? new ViolationCollector() : shared;
   const reused = c === shared;
-  if (reused) busy = true;
-  c.failFast = options?.failFast === true;
+  busy = true;
+  c.failFast = options !== undefined && options.failFast === true;
   try {
     check(message, c);
   } catch (err) {
+    c.list = [];
     if (err instanceof ValidationRuleError) return { kind: "error", error: err };
     throw err;
   } finally {
     if (reused) busy = false;
     c.failFast = false;
   }
-  if (c.list.length === 0) return valid;
   const violations = c.list;
+  if (violations.length === 0) return valid;
   c.list = [];
   return { kind: "invalid", violations };
 }
