@@ -76,17 +76,18 @@ export function generateEcho(dir, telemetry) {
  * `{ tracing: false }` registers no tracer provider, `{ metrics: false }` no
  * meter provider, `{ propagator: false }` no propagator; `{ sampleRatio: r }`
  * samples root spans with probability r (parent-based, TraceIdRatioBased,
- * as production set-ups often do) instead of recording all. The SDK packages
+ * as production set-ups often do) instead of recording all; `{ batch: false }`
+ * replaces the batch processor by one that drops each span as it ends. The SDK packages
  * are loaded here, so scenarios without the SDK never load them. Resolves to
  * `{ uninstall, exported }`: `uninstall()` unregisters everything,
  * `exported()` is the number of spans the exporter received so far.
  */
 export async function installSdk(api, parts = {}) {
-  const { tracing = true, metrics = true, propagator = true, sampleRatio } = parts;
+  const { tracing = true, metrics = true, propagator = true, sampleRatio, batch = true } = parts;
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } = await import("@opentelemetry/core");
   const { MeterProvider, MetricReader } = await import("@opentelemetry/sdk-metrics");
-  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider } = await import("@opentelemetry/sdk-trace");
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, BasicTracerProvider: TracerProvider } = await import("@opentelemetry/sdk-trace-base");
   class PullReader extends MetricReader {
     async onForceFlush() {}
     async onShutdown() {}
@@ -105,7 +106,11 @@ export async function installSdk(api, parts = {}) {
     api.propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   }
   const sampler = sampleRatio === undefined ? undefined : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) });
-  if (tracing) api.trace.setGlobalTracerProvider(new TracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor({ exporter: counting })] }));
+  // Without batching (ablation): a processor that counts each span as it ends and keeps nothing.
+  const processor = batch
+    ? new BatchSpanProcessor(counting)
+    : { onStart() {}, onEnd: () => void exported++, forceFlush: async () => {}, shutdown: async () => {} };
+  if (tracing) api.trace.setGlobalTracerProvider(new TracerProvider({ sampler, spanProcessors: [processor] }));
   let collector;
   if (metrics) {
     const reader = new PullReader();

@@ -16,7 +16,10 @@
 //            trace context + baggage propagators and the AsyncLocalStorage
 //            context manager (see installSdk)
 // Ablations, with --scenarios off,...: sdk-notrace (no tracer provider),
-// sdk-nometrics (no meter provider), sdk-propagate (neither: context only).
+// sdk-nometrics (no meter provider), sdk-nobatch (spans dropped as they end
+// instead of batched for export), sdk-propagate (neither: context only,
+// so no `traceparent` is sent), header (no SDK, telemetry=false code whose
+// client hook adds a constant `traceparent` header: its wire cost alone).
 // Each measurement runs in a fresh node process (warm-up first, then the
 // measured window). Rounds interleave the scenarios (off nosdk sdkoff floor
 // sdk, then rotated: nosdk sdkoff floor sdk off, ...), so load changes on the machine
@@ -29,12 +32,17 @@
 // The plugin and runtime are compiled from the current sources into a
 // private snapshot under tmp/ first (see buildSnapshot).
 //
-// On a loaded machine the CPU time per call of separate processes swings by
-// 2x; bench/telemetry-paired.mjs measures the SDK scenarios in one process.
+// On a loaded machine the CPU time per call of one process after the other
+// swings by 2x. With --together, the scenarios of a round run as
+// simultaneous processes (measured windows aligned), so they share the
+// machine's state; compare CPU time per call then (throughput is split
+// between them). bench/telemetry-paired.mjs measures the SDK scenarios in one
+// process.
 //
-// Usage: node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--scenarios off,a,b]
+// Usage: node bench/telemetry.mjs [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--scenarios off,a,b] [--together]
 // Goals: nosdk overhead <= 2 %, sdk overhead <= 15 % (throughput and p99).
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { loadavg, cpus } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -61,6 +69,10 @@ const scenarios = {
   "sdk-notrace": { code: "on", sdk: { tracing: false } },
   "sdk-nometrics": { code: "on", sdk: { metrics: false } },
   "sdk-propagate": { code: "on", sdk: { tracing: false, metrics: false } },
+  "sdk-nobatch": { code: "on", sdk: { batch: false } },
+  // No SDK: telemetry=false code whose client adds a constant W3C `traceparent` to every request (what
+  // propagating a span context costs on the wire: one more header to encode, send, decode).
+  header: { code: "off", traceparent: true },
 };
 const defaultScenarios = ["off", "nosdk", "sdkoff", "floor", "sdk"];
 
@@ -84,7 +96,13 @@ async function main() {
   generateEcho(join(scratch, "on"), true);
   const results = Object.fromEntries(names.map((n) => [n, []]));
   const loadBefore = loadavg();
+  const together = process.argv.includes("--together");
   for (let r = 0; r < rounds; r++) {
+    if (together) {
+      const round = await runTogether(names, [seconds, warmup, concurrency]);
+      for (const name of names) results[name].push(round[name]);
+      continue;
+    }
     const order = names.map((_, i) => names[(i + r) % names.length]);
     for (const name of order) {
       const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), "--worker", name, seconds, warmup, concurrency], {
@@ -95,12 +113,39 @@ async function main() {
     }
   }
   const loadAfter = loadavg();
-  report(results, names, { rounds, seconds, warmup, concurrency, loadBefore, loadAfter });
+  report(results, names, { rounds, seconds, warmup, concurrency, loadBefore, loadAfter, together });
+}
+
+/**
+ * One round with every scenario's worker running at the same time: each
+ * warms up, then all start their measured window together (a barrier on
+ * stdin), so every scenario sees the same machine load at the same moment.
+ * Throughput is then shared between the workers; CPU time per call is each
+ * worker's own.
+ */
+async function runTogether(names, args) {
+  const workers = names.map((name) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--worker", name, ...args.map(String)], {
+      env: { ...process.env, BENCH_BARRIER: "1" },
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    let out = "";
+    const ready = new Promise((resolve) => child.stdout.on("data", (d) => ((out += d), out.includes("ready\n") && resolve())));
+    return { name, child, ready, done: once(child, "exit").then(() => out) };
+  });
+  await Promise.all(workers.map((w) => w.ready));
+  for (const w of workers) w.child.stdin.end("go\n");
+  const round = {};
+  for (const w of workers) round[w.name] = JSON.parse((await w.done).trim().split("\n").pop());
+  return round;
 }
 
 function report(results, names, run) {
   const load = (l) => l.map((x) => x.toFixed(2)).join(" / ");
-  console.log(`node ${process.version}, ${cpus().length} CPUs, ${run.rounds} rounds x ${run.seconds} s (after ${run.warmup} s warm-up), ${run.concurrency} calls in flight`);
+  console.log(
+    `node ${process.version}, ${cpus().length} CPUs, ${run.rounds} rounds x ${run.seconds} s (after ${run.warmup} s warm-up), ${run.concurrency} calls in flight, ` +
+      (run.together ? "all scenarios' processes running at the same time" : "one process at a time"),
+  );
   console.log(`load average (1/5/15 min): before ${load(run.loadBefore)}, after ${load(run.loadAfter)}\n`);
   console.log("| scenario | calls/s median (spread) | p99 ms median (spread) | CPU us/call median (spread) | throughput vs off | p99 vs off | CPU/call vs off | CPU us/call minus off |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -153,7 +198,9 @@ async function worker(name, { seconds, warmup, concurrency }) {
   );
   const target = `127.0.0.1:${port}`;
   if (scenario.floor) floor = createFloorHooks(target);
-  const client = new gen.EchoServiceClient(target, grpc.credentials.createInsecure(), scenario.floor && { hooks: [floor.clientHook] });
+  const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const clientHooks = scenario.floor ? [floor.clientHook] : scenario.traceparent ? [(start) => void start.metadata.set("traceparent", traceparent)] : undefined;
+  const client = new gen.EchoServiceClient(target, grpc.credentials.createInsecure(), clientHooks && { hooks: clientHooks });
   const run = async (ms, latencies) => {
     const until = performance.now() + ms;
     let calls = 0;
@@ -169,6 +216,10 @@ async function worker(name, { seconds, warmup, concurrency }) {
     return calls;
   };
   await run(warmup * 1000);
+  if (process.env["BENCH_BARRIER"]) {
+    process.stdout.write("ready\n");
+    await once(process.stdin, "data");
+  }
   const latencies = [];
   const exportedBefore = sdk?.exported();
   const start = performance.now();

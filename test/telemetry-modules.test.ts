@@ -13,7 +13,7 @@ const body = `
 const exporter = new InMemorySpanExporter();
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] }));
+trace.setGlobalTracerProvider(new TracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
 const server = new grpc.Server();
 gen.addPartialEchoService(server, { async echo(req) { return { text: req.text }; } });
 const port = await new Promise((resolve, reject) =>
@@ -34,7 +34,7 @@ console.log(JSON.stringify({
 const esm = `import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { BasicTracerProvider as TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import * as grpc from "@grpc/grpc-js";
 import * as gen from "./demo/v1/echo_grpckit.js";
 ${body}`;
@@ -42,7 +42,7 @@ ${body}`;
 const cjs = `const { context, propagation, trace } = require("@opentelemetry/api");
 const { AsyncLocalStorageContextManager } = require("@opentelemetry/context-async-hooks");
 const { W3CTraceContextPropagator } = require("@opentelemetry/core");
-const { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } = require("@opentelemetry/sdk-trace");
+const { BasicTracerProvider: TracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = require("@opentelemetry/sdk-trace-base");
 const grpc = require("@grpc/grpc-js");
 const gen = require("./demo/v1/echo_grpckit.js");
 (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setTimeout as delay } from "node:timers/promises";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { SpanKind, context, propagation, trace } from "@opentelemetry/api";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { generateFixtures } from "./support/fixture.js";
 import { insecure, startServer } from "./support/grpc.js";
 import { installTestSdk, waitForSpans, type TestSdk } from "./support/telemetry-sdk.js";

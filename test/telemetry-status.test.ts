@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { setTimeout as delay } from "node:timers/promises";
 import { Metadata } from "@grpc/grpc-js";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { GrpcError, Status, type ServerHook } from "protoc-gen-grpckit/runtime";
 import { createClientTelemetryHook } from "protoc-gen-grpckit/runtime/telemetry";
 import { generateFixtures } from "./support/fixture.js";

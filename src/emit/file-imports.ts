@@ -9,11 +9,11 @@ import { generatedNames } from "./generated-names.js";
  * protoplugin's `importShape` / `importSchema` recompute the names of every
  * type in the imported file on each call (O(types) per call, see
  * shared/notes/protoplugin-performance.md), so a file with n types would
- * cost O(n^2). The names of messages, enums and services come instead from
- * `generatedNames` (computed once per proto file), and the module they are
- * imported from from protoplugin once per proto file: the symbols are the
- * ones `importShape` / `importSchema` return (test/generated-names.test.ts
- * compares them on all of googleapis).
+ * cost O(n^2). Here the names of messages, enums, extensions and services
+ * come from `generatedNames` (computed once per proto file) and their module
+ * from `pbModule` (asked of protoplugin once per proto file), so each symbol
+ * costs O(1) amortized; the symbols equal what `importShape` / `importSchema`
+ * return (test/generated-names.test.ts compares them on all of googleapis).
  */
 export interface FileImports {
   /** The message or enum type (`GetUserRequest`), type-only; what `f.importShape(desc)` returns. */

@@ -92,9 +92,10 @@ export class ViolationCollector {
    */
   nest(from: number, segment: string): boolean {
     const list = this.list;
+    const dotted = segment + ".";
     for (let i = from; i < list.length; i++) {
       const v = list[i]!;
-      const field = v.field === "" ? segment : v.field.charCodeAt(0) === 91 /* [ */ ? segment + v.field : `${segment}.${v.field}`;
+      const field = v.field === "" ? segment : v.field.charCodeAt(0) === 91 /* [ */ ? segment + v.field : dotted + v.field;
       list[i] = { field, rule: v.rule, ruleId: v.ruleId, message: v.message, forKey: v.forKey };
     }
     return this.failFast && list.length > 0;
@@ -134,15 +135,17 @@ export function runValidation<T>(check: (message: T, c: ViolationCollector) => v
 }
 let busy = false;
 
-const needsEscape = /["\\\r\n]/;
 const escapes = /["\\\r\n]/g;
 const escapeOf: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\r": "\\r", "\n": "\\n" };
 
 /** Map-key subscript in protobuf-es `pathToString` form: `["a\"b"]` for strings, `[12]` / `[true]` otherwise. */
 export function keySubscript(key: string | number | bigint | boolean): string {
   if (typeof key !== "string") return `[${String(key)}]`;
-  if (!needsEscape.test(key)) return `["${key}"]`;
-  return `["${key.replace(escapes, (c) => escapeOf[c]!)}"]`;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c === 34 /* " */ || c === 92 /* \ */ || c === 13 || c === 10) return `["${key.replace(escapes, (c) => escapeOf[c]!)}"]`;
+  }
+  return `["${key}"]`;
 }
 
 /** Format a value list as protovalidate does in `in` / `not_in` messages: `[a, b]`. */

@@ -4,7 +4,7 @@
 
 import type { CreateAccountRequest, GetAccountRequest } from "./account_pb";
 import type { ValidateOptions, ValidationResult, ViolationCollector } from "protoc-gen-grpckit/runtime/validate";
-import { codePointLength, isEmail, isUnique, isUuid, runValidation } from "protoc-gen-grpckit/runtime/validate";
+import { codePointLength, isEmail, isUnique, isUuid, runValidation, violation } from "protoc-gen-grpckit/runtime/validate";
 
 /**
  * Validate a `acct.v1.CreateAccountRequest` against its buf.validate rules (protovalidate v1.2.2 semantics).
@@ -21,25 +21,24 @@ export function validateCreateAccountRequest(message: CreateAccountRequest, opti
 export function checkCreateAccountRequest(m: CreateAccountRequest, c: ViolationCollector): void {
   {
     const v = m.email;
-    if (v === "") { if (c.add("email", "string.email", "string.email_empty", "value is empty, which is not a valid email address", false)) return; }
-    else if (!isEmail(v)) { if (c.add("email", "string.email", "string.email", "must be a valid email address", false)) return; }
+    if (v === "") { if (c.push(CreateAccountRequest_email_emailEmpty)) return; }
+    else if (!isEmail(v)) { if (c.push(CreateAccountRequest_email_email)) return; }
   }
   {
     const v = m.name;
-    const cpLen = codePointLength(v);
-    if (cpLen < 1) { if (c.add("name", "string.min_len", "string.min_len", "must be at least 1 characters", false)) return; }
-    if (cpLen > 64) { if (c.add("name", "string.max_len", "string.max_len", "must be at most 64 characters", false)) return; }
+    if (v.length < 2 && codePointLength(v) < 1) { if (c.push(CreateAccountRequest_name_minLen)) return; }
+    if (v.length > 64 && codePointLength(v) > 64) { if (c.push(CreateAccountRequest_name_maxLen)) return; }
   }
   {
     const v = m.age;
-    if (!(v >= 13 && v <= 150)) { if (c.add("age", "uint32.gte", "uint32.gte_lte", "must be greater than or equal to 13 and less than or equal to 150", false)) return; }
+    if (!(v >= 13 && v <= 150)) { if (c.push(CreateAccountRequest_age_gteLte)) return; }
   }
   {
     const v = m.tags;
-    if (v.length > 8) { if (c.add("tags", "repeated.max_items", "repeated.max_items", "must contain no more than 8 item(s)", false)) return; }
-    if (!isUnique(v)) { if (c.add("tags", "repeated.unique", "repeated.unique", "repeated value must contain unique items", false)) return; }
+    if (v.length > 8) { if (c.push(CreateAccountRequest_tags_maxItems)) return; }
+    if (!isUnique(v)) { if (c.push(CreateAccountRequest_tags_unique)) return; }
   }
-  if (!((m.name !== m.email))) { if (c.add("", "", "name_not_email", "name must differ from email", false)) return; } // CEL: this.name != this.email
+  if (!((m.name !== m.email))) { if (c.push(CreateAccountRequest_nameNotEmail)) return; } // CEL: this.name != this.email
 }
 
 /**
@@ -57,8 +56,19 @@ export function validateGetAccountRequest(message: GetAccountRequest, options?: 
 export function checkGetAccountRequest(m: GetAccountRequest, c: ViolationCollector): void {
   {
     const v = m.id;
-    if (v === "") { if (c.add("id", "string.uuid", "string.uuid_empty", "value is empty, which is not a valid UUID", false)) return; }
-    else if (!isUuid(v)) { if (c.add("id", "string.uuid", "string.uuid", "must be a valid UUID", false)) return; }
+    if (v === "") { if (c.push(GetAccountRequest_id_uuidEmpty)) return; }
+    else if (!isUuid(v)) { if (c.push(GetAccountRequest_id_uuid)) return; }
   }
 }
 
+// Built once at module load: violations with fixed field paths, patterns, value sets.
+const CreateAccountRequest_email_emailEmpty = violation("email", "string.email", "string.email_empty", "value is empty, which is not a valid email address");
+const CreateAccountRequest_email_email = violation("email", "string.email", "string.email", "must be a valid email address");
+const CreateAccountRequest_name_minLen = violation("name", "string.min_len", "string.min_len", "must be at least 1 characters");
+const CreateAccountRequest_name_maxLen = violation("name", "string.max_len", "string.max_len", "must be at most 64 characters");
+const CreateAccountRequest_age_gteLte = violation("age", "uint32.gte", "uint32.gte_lte", "must be greater than or equal to 13 and less than or equal to 150");
+const CreateAccountRequest_tags_maxItems = violation("tags", "repeated.max_items", "repeated.max_items", "must contain no more than 8 item(s)");
+const CreateAccountRequest_tags_unique = violation("tags", "repeated.unique", "repeated.unique", "repeated value must contain unique items");
+const CreateAccountRequest_nameNotEmail = violation("", "", "name_not_email", "name must differ from email");
+const GetAccountRequest_id_uuidEmpty = violation("id", "string.uuid", "string.uuid_empty", "value is empty, which is not a valid UUID");
+const GetAccountRequest_id_uuid = violation("id", "string.uuid", "string.uuid", "must be a valid UUID");
