@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { describe, expect, it } from "vitest";
 import { create, fromBinary } from "@bufbuild/protobuf";
@@ -20,8 +20,9 @@ import { writeValidateDescriptorSet } from "./support/validate-proto.js";
  * protoplugin GeneratedFile returns from `importShape(d)`,
  * `importSchema(d, true)` and `importSchema(d)`.
  *
- * Time (2 cores): about 3.5 minutes, nearly all of it protoplugin's own naming
- * (quadratic in a file's types) on the google/cloud/compute protos.
+ * Time (2 cores): about 3.5 minutes on a quiet machine (6 under load), nearly
+ * all of it protoplugin's own naming (quadratic in a file's types) on the two
+ * google/cloud/compute protos; the rest of googleapis takes under a minute.
  */
 
 interface Comparison {
@@ -119,7 +120,9 @@ function compileAll(include: string, files: readonly string[], dir: string): { s
   const add = (batch: readonly string[]) => {
     let set: FileDescriptorSet;
     try {
-      set = compile(include, batch, join(dir, `batch-${n++}.binpb`));
+      const out = join(dir, `batch-${n++}.binpb`);
+      set = compile(include, batch, out);
+      rmSync(out); // decoded; the batches of googleapis add up to about 25 MB
     } catch {
       if (batch.length === 1) {
         failed.push(batch[0]!);
@@ -278,8 +281,8 @@ describe("generated names: createFileImports equals protoplugin's importShape / 
       expectSame(compareWithProtoplugin(set, generate, "", (n) => !isCompute(n)), 100_000);
     }, 10 * 60_000);
 
-    // protoplugin's own names are the slow part here: about 2.5 minutes on 2 cores for its
-    // 16,000 calls on compute.proto (v1 and v1beta), O(types) each.
+    // protoplugin's own names are the slow part here: 2.5 to 5 minutes on 2 cores for its
+    // 16,000 calls on compute.proto (v1 and v1beta), O(types) each; ours take milliseconds.
     it("google/cloud/compute (v1 and v1beta: about 2,700 and 2,900 types in one file)", () => {
       const { set, generate } = compileGoogleapis();
       expectSame(compareWithProtoplugin(set, generate, "", isCompute), 15_000);

@@ -50,7 +50,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
       const name = validatorName("check", im.shape(desc).name);
       if (desc.file === file) return name;
       if (generated.has(desc.file.name)) return f.import(name, `./${desc.file.name}_validate.js`);
-      return p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [])"]);
+      return p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", im.schema(desc), ", [])"]);
     },
     violation(field, rule, ruleId, message, forKey) {
       const key = JSON.stringify([scope, field, rule, ruleId, message, forKey]);
@@ -93,8 +93,8 @@ function emitMessage(p: CheckPrinter, desc: DescMessage, plan: ValidationPlan): 
       f.print("  throw new ", im.validate("ValidationRuleError"), "(\"compilation\", ", JSON.stringify(plan.problem), ");");
       break;
     case "delegated": {
-      const exts = plan.extensions.map((e) => f.importSchema(e));
-      const d = p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", f.importSchema(desc), ", [", exts.flatMap((e, i) => (i ? [", ", e] : [e])), "])"]);
+      const exts = plan.extensions.map((e) => im.schema(e));
+      const d = p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", im.schema(desc), ", [", exts.flatMap((e, i) => (i ? [", ", e] : [e])), "])"]);
       f.print("  // delegated to @bufbuild/protovalidate: ", plan.reason.replace(/\n/g, " "));
       f.print("  ", d, "(m, c);");
       break;
@@ -115,7 +115,7 @@ function emitCompiled(p: CheckPrinter, plan: CompiledPlan): void {
       p.f.print("  if (!(", celTs(p, rule.compiled), ")) { ", reportViolation(p, top, "", rule.id, celMessage(rule), false), " } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
-    const check = p.hoist([p.im.validate("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.f.importSchema(plan.desc), ")"]);
+    const check = p.hoist([p.im.validate("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.schema(plan.desc), ")"]);
     p.f.print("  { const e = ", check, "(m); if (e !== undefined && c.add(\"\", \"\", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
   for (const o of plan.messageOneofs) {
@@ -145,7 +145,7 @@ function isSet(p: CheckPrinter, plan: CompiledPlan, f: DescField): Printable {
     case "message":
       return `m.${f.localName} !== undefined`;
     default:
-      if (f.presence !== 2) return [p.im.protobuf("isFieldSet"), "(m, ", p.f.importSchema(plan.desc), ".field.", f.localName, ")"];
+      if (f.presence !== 2) return [p.im.protobuf("isFieldSet"), "(m, ", p.im.schema(plan.desc), ".field.", f.localName, ")"];
       if (f.fieldKind === "enum") return `m.${f.localName} !== 0`;
       switch (f.scalar) {
         case ScalarType.STRING:
