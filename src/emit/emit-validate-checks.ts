@@ -16,14 +16,37 @@ export interface CheckPrinter {
    * being printed (one per distinct violation), returns its name.
    */
   violation(field: string, rule: string, ruleId: string, message: string, forKey: boolean): string;
+  /** A module-level `ItemPaths` of the repeated field `name` of the message being printed (one per field), returns its name. */
+  itemPaths(name: string): string;
 }
 
-/** A violation's field path: fixed at generation time (`display_name`), or a TS expression evaluated at run time (list item, map entry). */
-export type FieldPath = { readonly fixed: string } | { readonly expr: Printable };
+/**
+ * A violation's field path: fixed at generation time (`display_name`), item
+ * `i` of the repeated field `items` (`tags[3]`, from a cached `ItemPaths`), or
+ * a TS expression evaluated at run time (map entry).
+ */
+export type FieldPath = { readonly fixed: string } | { readonly items: string } | { readonly expr: Printable };
 
 /** The path as a TS expression. */
-export function pathExpr(path: FieldPath): Printable {
-  return "fixed" in path ? JSON.stringify(path.fixed) : path.expr;
+export function pathExpr(p: CheckPrinter, path: FieldPath): Printable {
+  if ("fixed" in path) return JSON.stringify(path.fixed);
+  if ("items" in path) return [p.itemPaths(path.items), ".path(i)"];
+  return path.expr;
+}
+
+/**
+ * The statement prefixing the paths of the violations a nested message check
+ * recorded since `n` with `path` (see `ViolationCollector.nest`), returning
+ * when checking should stop.
+ */
+export function nestViolations(p: CheckPrinter, path: FieldPath): Printable {
+  const args: Printable =
+    "fixed" in path
+      ? [JSON.stringify(path.fixed), ", ", JSON.stringify(`${path.fixed}.`)]
+      : "items" in path
+        ? [p.itemPaths(path.items), ".path(i), ", p.itemPaths(path.items), ".prefix(i)"]
+        : path.expr;
+  return ["if (c.list.length !== n && c.nest(n, ", args, ")) return;"];
 }
 
 /**
@@ -33,7 +56,7 @@ export function pathExpr(path: FieldPath): Printable {
  */
 export function reportViolation(p: CheckPrinter, path: FieldPath, rule: string, ruleId: string, message: string, forKey: boolean): Printable {
   if ("fixed" in path) return ["if (c.push(", p.violation(path.fixed, rule, ruleId, message, forKey), ")) return;"];
-  return ["if (c.add(", path.expr, ", ", JSON.stringify(rule), ", ", JSON.stringify(ruleId), ", ", JSON.stringify(message), ", ", String(forKey), ")) return;"];
+  return ["if (c.add(", pathExpr(p, path), ", ", JSON.stringify(rule), ", ", JSON.stringify(ruleId), ", ", JSON.stringify(message), ", ", String(forKey), ")) return;"];
 }
 
 /** Name of a violation constant: `<Message>_<field>_<rule>`, e.g. `CreateUserRequest_displayName_minLen`. */
@@ -176,7 +199,7 @@ export function emitItem(p: CheckPrinter, item: ItemPlan, path: FieldPath, inden
   if (item.message !== undefined) {
     const check = p.nested(item.message);
     if (check === undefined) return;
-    p.f.print(indent, "{ const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", pathExpr(path), ")) return; }");
+    p.f.print(indent, "{ const n = c.list.length; ", check, "(v, c); ", nestViolations(p, path), " }");
     return;
   }
   if (item.skipZero !== undefined) {

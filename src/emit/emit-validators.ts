@@ -4,7 +4,7 @@ import type { GrpckitOptions } from "../options/parse-options.js";
 import type { ValidationIndex } from "../validate/validation-index.js";
 import type { CelRule, CompiledPlan, FieldPlan, ValidationPlan } from "../validate/validation-plan.js";
 import type { CompiledCel } from "../validate/compile-cel.js";
-import { emitItem, emitRuleChecks, pathExpr, reportViolation, violationName, type CheckPrinter, type FieldPath } from "./emit-validate-checks.js";
+import { emitItem, emitRuleChecks, nestViolations, pathExpr, reportViolation, violationName, type CheckPrinter, type FieldPath } from "./emit-validate-checks.js";
 import { createFileImports } from "./file-imports.js";
 
 /** The messages of a file that get a validator (those with something to check), in declaration order. */
@@ -35,6 +35,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
   const consts: Printable[][] = [];
   const violations = new Map<string, string>();
   const names = new Set<string>();
+  const itemPaths = new Map<string, string>();
   let scope = "";
   let hoisted = 0;
   const p: CheckPrinter & { scope(name: string): void } = {
@@ -65,6 +66,15 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
         consts.push(["const ", name, " = ", im.validate("violation"), "(", args, forKey ? ", true" : "", ");"]);
       }
       return name;
+    },
+    itemPaths(name) {
+      const key = `${scope}.${name}`;
+      let c = itemPaths.get(key);
+      if (c === undefined) {
+        c = p.hoist([im.validate("itemPaths"), "(", JSON.stringify(name), ")"]);
+        itemPaths.set(key, c);
+      }
+      return c;
     },
     scope(name) {
       scope = name;
@@ -192,7 +202,7 @@ function emitFieldCel(p: CheckPrinter, fp: FieldPlan, path: FieldPath): void {
       continue;
     }
     const check = p.hoist([p.im.validate("createFieldCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.protobuf("ScalarType"), ".", scalar, ")"]);
-    p.f.print("    { const e = ", check, "(v); if (e !== undefined && c.add(", pathExpr(path), ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", e, false)) return; }");
+    p.f.print("    { const e = ", check, "(v); if (e !== undefined && c.add(", pathExpr(p, path), ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
 }
 
@@ -216,7 +226,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: st
     case "message": {
       const check = p.nested(v.message);
       if (check === undefined) return;
-      f.print(ind, "const n = c.list.length; ", check, "(v, c); if (c.list.length !== n && c.nest(n, ", pathExpr(path), ")) return;");
+      f.print(ind, "const n = c.list.length; ", check, "(v, c); ", nestViolations(p, path));
       return;
     }
     case "list":
@@ -225,7 +235,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: st
       f.print(ind, "const l = v;");
       f.print(ind, "for (let i = 0; i < l.length; i++) {");
       f.print(ind, "  const v = l[i]!;");
-      emitItem(p, v.items, { expr: [JSON.stringify(`${path.fixed}[`).slice(0, -1), "\" + i + \"]\""] }, ind + "  ");
+      emitItem(p, v.items, { items: path.fixed }, ind + "  ");
       f.print(ind, "}");
       return;
     case "map": {

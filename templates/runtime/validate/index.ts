@@ -1,5 +1,5 @@
 /** Runtime of generated buf.validate validators (see docs/validation.md). */
-export { ValidationRuleError, ViolationCollector, formatList, keySubscript, runValidation, violation, type ValidateOptions, type ValidationResult, type Violation } from "./violations.js";
+export { ItemPaths, ValidationRuleError, ViolationCollector, formatList, itemPaths, keySubscript, runValidation, violation, type ValidateOptions, type ValidationResult, type Violation } from "./violations.js";
 export { bytesContains, bytesEqual, bytesHasPrefix, bytesHasSuffix, bytesIn, codePointLength, compilePattern, isUnique, mapSize, utf8Length, type Pattern } from "./strings.js";
 export { isHeaderName, isHeaderValue, isProtobufDotFqn, isProtobufFqn, isTrimmedUuid, isUlid, isUuid } from "./formats.js";
 export { createDelegate, type CreateValidatorFn } from "./delegate.js";

@@ -37,7 +37,7 @@ export function nativePattern(source: string): RegExp | undefined {
 const meta = ".^$*+?()[]{}|\\";
 const isPlain = (c: string) => c >= " " && c <= "~" && !meta.includes(c);
 
-function readAtom(s: string, i: number, end: number): number | undefined {
+export function readAtom(s: string, i: number, end: number): number | undefined {
   const c = s[i]!;
   if (c === "\\") return escape(s, i, end, false);
   if (c === "[") {
@@ -67,7 +67,7 @@ function escape(s: string, i: number, end: number, inClass: boolean): number | u
   return undefined;
 }
 
-function readQuantifier(s: string, i: number, end: number): { next: number; min: number; max: number } | undefined {
+export function readQuantifier(s: string, i: number, end: number): { next: number; min: number; max: number } | undefined {
   const c = i < end ? s[i] : undefined;
   let q: { next: number; min: number; max: number };
   if (c === "?") q = { next: i + 1, min: 0, max: 1 };

@@ -1,5 +1,6 @@
 import { RE2JS } from "@bufbuild/re2";
 import { nativePattern } from "./pattern-native.js";
+import { sequencePattern } from "./pattern-sequence.js";
 
 /**
  * String and bytes helpers of generated validators. Lengths follow CEL:
@@ -49,13 +50,14 @@ export function utf8Length(s: string): number {
  * `matches()`).
  * Throws a SyntaxError-like error for a pattern RE2 rejects (the plugin
  * rejects those at generation time). Patterns of a small linear subset
- * run on the platform RegExp (see pattern-native.ts), with the same result.
+ * run on the platform RegExp (see pattern-native.ts), the simplest of those
+ * as a per-character table scan (pattern-sequence.ts), with the same result.
  */
 export function compilePattern(source: string): Pattern {
   const re = RE2JS.compile(source);
   // a RegExp without flags keeps no state between `test` calls; generated code
   // calls `test` directly, which V8 optimizes for an unmodified RegExp
-  return nativePattern(source) ?? re;
+  return sequencePattern(source) ?? nativePattern(source) ?? re;
 }
 
 /** A compiled `string.pattern`: `test(s)` is true when `s` matches anywhere. */

@@ -87,12 +87,13 @@ export class ViolationCollector {
   /**
    * Prefix the field paths of the violations recorded since `from` with
    * `segment` (a field name, possibly with a subscript: `items[2]`), replacing
-   * each with a new violation (they may be shared constants). Returns true
-   * when checking should stop.
+   * each with a new violation (they may be shared constants). `dotted` is
+   * `segment + "."`, passed by generated code as a constant or a cached
+   * string so that nothing but the new paths is built. Returns true when
+   * checking should stop.
    */
-  nest(from: number, segment: string): boolean {
+  nest(from: number, segment: string, dotted: string = segment + "."): boolean {
     const list = this.list;
-    const dotted = segment + ".";
     for (let i = from; i < list.length; i++) {
       const v = list[i]!;
       const field = v.field === "" ? segment : v.field.charCodeAt(0) === 91 /* [ */ ? segment + v.field : dotted + v.field;
@@ -100,6 +101,52 @@ export class ViolationCollector {
     }
     return this.failFast && list.length > 0;
   }
+}
+
+/** Indexes below this get their item paths cached (per repeated field: at most 2 x 256 short strings). */
+const cachedItems = 256;
+
+/**
+ * Field paths of the items of one repeated field: `name[i]` and, for items
+ * that are messages, the prefix `name[i].` of their fields' paths. Each is
+ * built on first use and kept for indexes below 256, so a violation on a
+ * list item builds no path string after the first time.
+ *
+ * @internal Created by generated code at module load.
+ */
+export class ItemPaths {
+  private readonly paths: string[] = [];
+  private readonly prefixes: string[] = [];
+  constructor(readonly name: string) {}
+
+  /** `name[i]`, e.g. `tags[3]`. */
+  path(i: number): string {
+    let s = this.paths[i];
+    if (s === undefined) {
+      s = `${this.name}[${i}]`;
+      if (i < cachedItems) this.paths[i] = s;
+    }
+    return s;
+  }
+
+  /** `name[i].`, the prefix of the paths of the fields of item `i`. */
+  prefix(i: number): string {
+    let s = this.prefixes[i];
+    if (s === undefined) {
+      s = `${this.path(i)}.`;
+      if (i < cachedItems) this.prefixes[i] = s;
+    }
+    return s;
+  }
+}
+
+/**
+ * The item paths of the repeated field `name` (its proto name).
+ *
+ * @internal Called by generated code at module load.
+ */
+export function itemPaths(name: string): ItemPaths {
+  return new ItemPaths(name);
 }
 
 const shared = new ViolationCollector();
