@@ -49,15 +49,6 @@ export interface StartedCall {
   fail(err: unknown): GrpcError;
 }
 
-/** The composed hooks of a client without hooks (shared: no per-call allocation). */
-const noClientHooks: ComposedClientHooks = Object.freeze({
-  attempt() {},
-  request() {},
-  response() {},
-  header() {},
-  trailer() {},
-  end() {},
-});
 
 /**
  * Set up a call: resolve its deadline once (call options, else the default
@@ -78,7 +69,7 @@ export function startCall(method: DescMethod, options: CallSetupOptions, default
       start.signals.push(upstream.signal);
     }
   }
-  const hooks = defaults.hooks.length === 0 ? noClientHooks : startClientHooks(defaults.hooks, start);
+  const hooks = startClientHooks(defaults.hooks, start); // shared no-op hooks when there are none: no allocation
   return new ClientCall(start.metadata, start.deadline, start.signals, hooks, options.onTrailer);
 }
 
