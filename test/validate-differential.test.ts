@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { mulberry32 as prng } from "./support/prng.js";
 import { create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { ScalarType } from "@bufbuild/protobuf";
 import { pathToString } from "@bufbuild/protobuf/reflect";
@@ -97,18 +98,6 @@ message Cel {
   double x = 4 [(buf.validate.field).cel = {id: "x_nan", message: "x must be a number", expression: "!this.isNan()"}];
 }
 `;
-
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const trickyStrings = [
   "", "a", "ab", "abc", "abcd", "abcde", "x", "xy!", "é", "éé", "日本", "😀", "😀😀", "a😀", "\uD800", "\uDC00x", "a\uD800b",

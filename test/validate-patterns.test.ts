@@ -2,17 +2,8 @@ import { describe, expect, it } from "vitest";
 import { RE2JS } from "@bufbuild/re2";
 import { compilePattern } from "protoc-gen-grpckit/runtime/validate";
 import { sequencePattern } from "../templates/runtime/validate/pattern-sequence.js";
+import { mulberry32 as prng } from "./support/prng.js";
 
-/** A small seeded PRNG (mulberry32): the same inputs on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const atoms = ["[a-z]", "[a-z0-9-]", "[A-Z]", "[0-9]", "\\d", "\\w", "x", "-", "_", "[abc]", "[a-f0-9]"];
 const quantifiers = ["", "{2}", "{0,3}", "{1,4}", "?", "+", "*", "{3,}"];

@@ -2,6 +2,7 @@ import { createServer, connect, type Server as NetServer, type Socket } from "no
 import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
 import { generateFixtures } from "./fixture.js";
 import { startServer } from "./grpc.js";
+import { mulberry32 } from "./prng.js";
 
 /** The generated module of testdata/fixtures/resilience/v1/faults.proto (typed loosely: it exists once generated). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -34,17 +35,6 @@ export class ExecutionCounter {
   }
 }
 
-/** mulberry32: a small seeded PRNG returning numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Independent, reproducible failures: "does execution `n` of call `id`
