@@ -16,7 +16,7 @@ const root = new URL("..", import.meta.url).pathname;
 const bin = (n) => join(root, "node_modules", ".bin", n);
 
 // Generate the echo fixture as JavaScript inside the package (so the generated
-// code's `protoc-gen-grpckit/runtime` import resolves to this package's dist).
+// code's `@grpckit/runtime` import resolves to this package's dist).
 const out = mkdtempSync(join(root, "tmp", "bench-"));
 execFileSync(bin("protoc"), [
   `-I${join(root, "testdata", "fixtures")}`,

@@ -29,7 +29,7 @@ export function buildSnapshot() {
   } catch {
     console.error("tsc reported errors (above); benchmarking what it emitted");
   }
-  const runtime = "./dist/esm/templates/runtime";
+  const runtime = "./templates/runtime/dist/esm";
   writeFileSync(
     join(snapshotDir, "package.json"),
     JSON.stringify({

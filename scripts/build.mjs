@@ -1,5 +1,5 @@
-// Builds dist/esm (plugin and runtime) and dist/cjs (runtime only, for
-// CommonJS consumers of generated code). Run by `npm run build` and by
+// Builds dist/esm (the plugin) and templates/runtime/dist/{esm,cjs} (the
+// runtime package @grpckit/runtime, for ESM and CommonJS consumers). Run by `npm run build` and by
 // `npm ci` through the `prepare` script.
 //
 // First it generates the google.rpc message types the runtime uses
@@ -37,7 +37,11 @@ function generateGoogleRpc() {
 }
 
 generateGoogleRpc();
+// The plugin (src/ -> dist/esm/src) and the runtime workspace package
+// @grpckit/runtime (templates/runtime -> templates/runtime/dist/{esm,cjs}).
 execFileSync(process.execPath, [tsc, "-p", "tsconfig.json"], { stdio: "inherit" });
-execFileSync(process.execPath, [tsc, "-p", "tsconfig.cjs.json"], { stdio: "inherit" });
-mkdirSync("dist/cjs", { recursive: true });
-writeFileSync("dist/cjs/package.json", JSON.stringify({ type: "commonjs" }) + "\n");
+const runtimeDir = join("templates", "runtime");
+execFileSync(process.execPath, [tsc, "-p", join(runtimeDir, "tsconfig.json")], { stdio: "inherit" });
+execFileSync(process.execPath, [tsc, "-p", join(runtimeDir, "tsconfig.cjs.json")], { stdio: "inherit" });
+mkdirSync(join(runtimeDir, "dist", "cjs"), { recursive: true });
+writeFileSync(join(runtimeDir, "dist", "cjs", "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { GrpcError, Status, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
 import { echoKinds, type EchoKind } from "./support/echo-calls.js";
 import { aborted, deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
 import { startServer, insecure } from "./support/grpc.js";

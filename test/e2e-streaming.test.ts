@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Status } from "protoc-gen-grpckit/runtime";
+import { Status } from "@grpckit/runtime";
 import { describeCallContract } from "./support/call-contract.js";
 import { callKind, createBehaviourImpl, type SeenCall } from "./support/echo-calls.js";
 import { deferred, loadEcho, settled, startEcho, waitFor, type EchoPair } from "./support/echo.js";

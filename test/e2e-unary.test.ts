@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Client, Metadata, type ServiceError } from "@grpc/grpc-js";
-import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status } from "@grpckit/runtime";
 import { describeCallContract } from "./support/call-contract.js";
 import { loadEcho, startEcho, type EchoPair } from "./support/echo.js";
 import { insecure } from "./support/grpc.js";

@@ -14,7 +14,7 @@ import {
   packDetail,
   pushbackError,
   serverPushbackMs,
-} from "protoc-gen-grpckit/runtime";
+} from "@grpckit/runtime";
 import { insecure, startServer } from "./support/grpc.js";
 import { loadFaults } from "./support/fault-server.js";
 

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status } from "@grpckit/runtime";
 import { insecure, startServer } from "./support/grpc.js";
 import { bin, root } from "./support/paths.js";
 import { typecheckDir } from "./support/typecheck.js";

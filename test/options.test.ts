@@ -10,7 +10,7 @@ describe("parseOptions", () => {
   it("gives the documented defaults for no options, frozen", () => {
     const o = parseOptions([]);
     expect(o).toEqual(defaultOptions);
-    expect(o).toMatchObject({ server: true, client: true, runtimeImport: "protoc-gen-grpckit/runtime" });
+    expect(o).toMatchObject({ server: true, client: true, runtimeImport: "@grpckit/runtime" });
     expect(Object.isFrozen(o)).toBe(true);
   });
 
@@ -94,7 +94,7 @@ describe("output shape per option", () => {
   it("runtime_import replaces every import of the runtime", () => {
     const out = text(generate("target=ts,runtime_import=@acme/grpc-runtime"));
     expect(out).toMatch(/from "@acme\/grpc-runtime"/);
-    expect(out).not.toContain("protoc-gen-grpckit/runtime");
+    expect(out).not.toContain("@grpckit/runtime");
     expect(text(clientOnly)).toMatch(/from "protoc-gen-grpckit\/runtime"/);
   });
 });

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GrpcError, Status, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
 import type { Metadata } from "@grpc/grpc-js";
 import { insecure } from "./support/grpc.js";
 import { waitFor } from "./support/echo.js";

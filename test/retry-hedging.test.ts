@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { GrpcError, Status, pushbackError, type AttemptInfo, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status, pushbackError, type AttemptInfo, type HandlerContext } from "@grpckit/runtime";
 import { insecure } from "./support/grpc.js";
 import { waitFor } from "./support/echo.js";
 import { loadFaults, startFaultServer, type FaultsModule } from "./support/fault-server.js";

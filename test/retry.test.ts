@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GrpcError, Status, pushbackError, type AttemptInfo, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status, pushbackError, type AttemptInfo, type HandlerContext } from "@grpckit/runtime";
 import { insecure, startServer } from "./support/grpc.js";
 import { waitFor } from "./support/echo.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { generateFixtures } from "./support/fixture.js";
 import { insecure, startServer } from "./support/grpc.js";
-import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status } from "@grpckit/runtime";
 
 describe("generated echo service (smoke)", () => {
   let gen: typeof import("../tmp/smoke-typings/demo/v1/echo_grpckit.js");

@@ -3,7 +3,7 @@
 // the attributes a client created with such a target puts on its spans.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Metadata } from "@grpc/grpc-js";
-import { createClientTelemetryHook } from "protoc-gen-grpckit/runtime/telemetry";
+import { createClientTelemetryHook } from "@grpckit/runtime/telemetry";
 import { buildPeerAttributes, parsePeer, parseTarget } from "../templates/runtime/telemetry/attributes.js";
 import { generateFixtures } from "./support/fixture.js";
 import { installTestSdk, type TestSdk } from "./support/telemetry-sdk.js";

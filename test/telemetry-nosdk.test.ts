@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Metadata } from "@grpc/grpc-js";
 import { propagation } from "@opentelemetry/api";
 import { W3CBaggagePropagator } from "@opentelemetry/core";
-import { createClientTelemetryHook, createServerTelemetryHook } from "protoc-gen-grpckit/runtime/telemetry";
+import { createClientTelemetryHook, createServerTelemetryHook } from "@grpckit/runtime/telemetry";
 import { generateFixtures } from "./support/fixture.js";
 
 describe("no SDK registered", () => {

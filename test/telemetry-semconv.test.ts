@@ -25,8 +25,8 @@ import {
   METRIC_RPC_SERVER_RESPONSES_PER_RPC,
 } from "@opentelemetry/semantic-conventions/incubating";
 import { SpanKind } from "@opentelemetry/api";
-import { GrpcError, Status, type HandlerContext } from "protoc-gen-grpckit/runtime";
-import { parseSemconvMode } from "protoc-gen-grpckit/runtime/telemetry";
+import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
+import { parseSemconvMode } from "@grpckit/runtime/telemetry";
 import { generateFixtures } from "./support/fixture.js";
 import { insecure, startServer } from "./support/grpc.js";
 import { installTestSdk, waitForSpans, type HistogramMetric, type TestSdk } from "./support/telemetry-sdk.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestSchema, GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { BadRequestSchema, GrpcError, Status } from "@grpckit/runtime";
 import { insecure, startServer } from "./support/grpc.js";
 import { generateValidated } from "./support/validate-proto.js";
 

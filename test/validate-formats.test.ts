@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ScalarType } from "@bufbuild/protobuf";
-import { isAddress, isEmail, isHostAndPort, isHostname, isIp, isIpPrefix } from "protoc-gen-grpckit/runtime/validate";
+import { isAddress, isEmail, isHostAndPort, isHostname, isIp, isIpPrefix } from "@grpckit/runtime/validate";
 import { nativePattern } from "../templates/runtime/validate/pattern-native.js";
 import { compileCel } from "../src/validate/compile-cel.js";
 

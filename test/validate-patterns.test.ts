@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RE2JS } from "@bufbuild/re2";
-import { compilePattern } from "protoc-gen-grpckit/runtime/validate";
+import { compilePattern } from "@grpckit/runtime/validate";
 import { sequencePattern } from "../templates/runtime/validate/pattern-sequence.js";
 import { mulberry32 as prng } from "./support/prng.js";
 

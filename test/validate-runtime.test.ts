@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BadRequestSchema, GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { BadRequestSchema, GrpcError, Status } from "@grpckit/runtime";
 import {
   codePointLength,
   compilePattern,
@@ -11,7 +11,7 @@ import {
   violationsError,
   ValidationRuleError,
   type ViolationCollector,
-} from "protoc-gen-grpckit/runtime/validate";
+} from "@grpckit/runtime/validate";
 
 describe("validate runtime: lengths", () => {
   it("counts code points like CEL size(string)", () => {

@@ -6,7 +6,7 @@
  * one failed.
  */
 import { Metadata, credentials, type ChannelCredentials } from "@grpc/grpc-js";
-import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status } from "@grpckit/runtime";
 import { TestServiceClient, UnimplementedServiceClient } from "./gen/grpc/testing/test_grpckit.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { StreamingOutputCallRequestSchema, StreamingOutputCallResponse } from "./gen/grpc/testing/messages_pb.js";

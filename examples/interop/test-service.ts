@@ -15,7 +15,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Server } from "@grpc/grpc-js";
-import { GrpcError, Status, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
 import { addPartialTestService, type TestServiceServer } from "./gen/grpc/testing/test_grpckit.js";
 import {
   PayloadType,

@@ -2,7 +2,7 @@
 // talking over 127.0.0.1. Run it with `npm run example` (it generates
 // ./gen first from ./proto with protoc-gen-es and protoc-gen-grpckit).
 import { Server, ServerCredentials, credentials, Metadata } from "@grpc/grpc-js";
-import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status } from "@grpckit/runtime";
 import { addGreetService, GreetServiceClient } from "./gen/greet/v1/greet_grpckit.js";
 
 /** @type {import("./gen/greet/v1/greet_grpckit.js").GreetServiceServer} */

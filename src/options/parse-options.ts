@@ -12,7 +12,7 @@ export interface GrpckitOptions {
   readonly client: boolean;
   /**
    * Module specifier generated code imports the runtime from. Option
-   * `runtime_import`, default `protoc-gen-grpckit/runtime`. A package
+   * `runtime_import`, default `@grpckit/runtime`. A package
    * specifier: generated code also imports its `/validate` and `/telemetry`
    * subpaths.
    */
@@ -45,7 +45,7 @@ export interface GrpckitOptions {
 export const defaultOptions: GrpckitOptions = {
   server: true,
   client: true,
-  runtimeImport: "protoc-gen-grpckit/runtime",
+  runtimeImport: "@grpckit/runtime",
   telemetry: true,
   validate: true,
   invalidRules: "error",
@@ -118,7 +118,7 @@ function parseModuleSpecifier(value: string, key: string): string {
   const bad = value.trim() === "" || /[\s"'`\\]/.test(value) || /^[./]/.test(value) || /\.[cm]?[jt]s$/.test(value);
   if (bad) {
     throw new Error(
-      `option "${key}" takes a package specifier such as "protoc-gen-grpckit/runtime" or "@acme/grpckit-runtime" (its /validate and /telemetry subpaths must resolve too), not "${value}"`,
+      `option "${key}" takes a package specifier such as "@grpckit/runtime" or "@acme/grpckit-runtime" (its /validate and /telemetry subpaths must resolve too), not "${value}"`,
     );
   }
   return value;

@@ -1,8 +1,8 @@
 /**
  * protoc-gen-grpckit runtime: what generated code calls at run time. Depends
  * on `@grpc/grpc-js` and `@bufbuild/protobuf` only. Request validation lives
- * in `protoc-gen-grpckit/runtime/validate` (adds `@bufbuild/re2`,
- * `@bufbuild/cel`), telemetry in `protoc-gen-grpckit/runtime/telemetry`
+ * in `@grpckit/runtime/validate` (adds `@bufbuild/re2`,
+ * `@bufbuild/cel`), telemetry in `@grpckit/runtime/telemetry`
  * (adds `@opentelemetry/api`): generated code imports them only when used.
  */
 export { GrpcError, Status, grpcErrorFromServiceError, type StatusObject } from "./grpc-error.js";

@@ -22,9 +22,9 @@ export interface HookProvider {
 export interface ServiceRuntimeConfig {
   /** Call policies from the plugin options (clients only): retries, hedging, throttling, timeouts (gRFC A6). */
   readonly policies?: ServicePolicies;
-  /** Telemetry (`protoc-gen-grpckit/runtime/telemetry`): its hooks are the outermost. */
+  /** Telemetry (`@grpckit/runtime/telemetry`): its hooks are the outermost. */
   readonly telemetry?: HookProvider;
-  /** Request validation (`protoc-gen-grpckit/runtime/validate`): its hooks are the innermost. */
+  /** Request validation (`@grpckit/runtime/validate`): its hooks are the innermost. */
   readonly validation?: HookProvider;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Status } from "protoc-gen-grpckit/runtime";
+import { Status } from "@grpckit/runtime";
 import { loadEcho, metadataRecord, startEcho, type EchoPair } from "./echo.js";
 import { callKind, createBehaviourImpl, handlerStatus, secretText, type EchoKind, type SeenCall } from "./echo-calls.js";
 

@@ -1,5 +1,5 @@
 import { Metadata } from "@grpc/grpc-js";
-import { GrpcError, Status, type HandlerContext } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
 import { waitFor, type EchoModule } from "./echo.js";
 
 /** The four method kinds, named by the echo fixture's rpc for each. */

@@ -1,5 +1,5 @@
 import { createServer, connect, type Server as NetServer, type Socket } from "node:net";
-import { GrpcError, Status } from "protoc-gen-grpckit/runtime";
+import { GrpcError, Status } from "@grpckit/runtime";
 import { generateFixtures } from "./fixture.js";
 import { startServer } from "./grpc.js";
 import { mulberry32 } from "./prng.js";

@@ -22,8 +22,8 @@ export interface TypecheckOptions {
 
 /** The runtime generated code imports (and its subpaths such as `/telemetry`), checked from source like the tests run it. */
 const runtimePaths = {
-  "protoc-gen-grpckit/runtime": [join(root, "templates", "runtime", "index.ts")],
-  "protoc-gen-grpckit/runtime/*": [join(root, "templates", "runtime", "*", "index.ts")],
+  "@grpckit/runtime": [join(root, "templates", "runtime", "index.ts")],
+  "@grpckit/runtime/*": [join(root, "templates", "runtime", "*", "index.ts")],
 };
 
 /**
@@ -32,8 +32,8 @@ const runtimePaths = {
  * under `strict`, without emitting. `.d.ts` files there (protoc-gen-es
  * `target=dts`) are used when imported but not checked (`skipLibCheck`).
  *
- * Imports resolve as in the tests: `protoc-gen-grpckit/runtime` to
- * `templates/runtime/index.ts` and `protoc-gen-grpckit/runtime/<sub>` to
+ * Imports resolve as in the tests: `@grpckit/runtime` to
+ * `templates/runtime/index.ts` and `@grpckit/runtime/<sub>` to
  * `templates/runtime/<sub>/index.ts`; `@bufbuild/protobuf` and `@grpc/grpc-js`
  * from the repository's node_modules, so `dir` must be inside the repository
  * (e.g. under tmp/).

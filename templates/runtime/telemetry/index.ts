@@ -1,6 +1,6 @@
 /**
  * protoc-gen-grpckit runtime, OpenTelemetry part
- * (`protoc-gen-grpckit/runtime/telemetry`). Code generated with
+ * (`@grpckit/runtime/telemetry`). Code generated with
  * `telemetry=true` (the default) imports it; it needs the peer dependency
  * `@opentelemetry/api` (never an SDK). The rest of the runtime does not
  * import OpenTelemetry.

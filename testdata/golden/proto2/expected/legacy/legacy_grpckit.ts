@@ -3,12 +3,12 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "@grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb";
 import { LegacyLookup } from "./legacy_pb";
-import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
+import { telemetryHooks } from "@grpckit/runtime/telemetry";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**

@@ -5,11 +5,11 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
-import { createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import { createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
-import type { TracedClientOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { TracedClientOptions } from "@grpckit/runtime/telemetry";
+import { telemetryHooks } from "@grpckit/runtime/telemetry";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequestSchema, Item, ListItemsRequestSchema, OrderLineSchema, OrderSummary } from "./types_pb";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";

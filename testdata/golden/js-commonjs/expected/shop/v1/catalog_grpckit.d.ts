@@ -5,8 +5,8 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
-import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";

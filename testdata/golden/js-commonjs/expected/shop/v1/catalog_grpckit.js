@@ -7,9 +7,9 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
 exports.AdminServiceClient = exports.addPartialAdminService = exports.addAdminService = exports.AdminServiceRuntimeConfig = exports.AdminServiceDefinition = exports.CatalogServiceClient = exports.addPartialCatalogService = exports.addCatalogService = exports.CatalogServiceRuntimeConfig = exports.CatalogServiceDefinition = void 0;
-const runtime_1 = require("protoc-gen-grpckit/runtime");
+const runtime_1 = require("@grpckit/runtime");
 const catalog_pb_1 = require("./catalog_pb");
-const telemetry_1 = require("protoc-gen-grpckit/runtime/telemetry");
+const telemetry_1 = require("@grpckit/runtime/telemetry");
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *

@@ -4,9 +4,9 @@
 // @generated from file shop/v1/catalog.proto (package shop.v1, syntax proto3)
 /* eslint-disable */
 
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb.js";
-import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import { telemetryHooks } from "@grpckit/runtime/telemetry";
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *

@@ -5,11 +5,11 @@
 /* eslint-disable */
 
 import type { Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { HandlerContext, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { HandlerContext, ServiceRuntimeConfig } from "@grpckit/runtime";
+import { addServiceImplementation, createServiceDefinition } from "@grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
-import type { TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { TracedServerOptions } from "@grpckit/runtime/telemetry";
+import { telemetryHooks } from "@grpckit/runtime/telemetry";
 import type { CatalogServiceClient, CatalogServiceClientSchema, GetItemRequest, ItemSchema, ListItemsRequest, OrderLine, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";

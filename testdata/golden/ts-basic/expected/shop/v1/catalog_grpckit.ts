@@ -5,11 +5,11 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb";
-import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
+import { telemetryHooks } from "@grpckit/runtime/telemetry";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";

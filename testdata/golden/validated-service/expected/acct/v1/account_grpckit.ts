@@ -3,14 +3,14 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "protoc-gen-grpckit/runtime";
-import { addServiceImplementation, createClientTransport, createServiceDefinition } from "protoc-gen-grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import type { Account, AccountSchema, CreateAccountRequest, CreateAccountRequestSchema, GetAccountRequest, GetAccountRequestSchema, ListAccountsRequest, ListAccountsRequestSchema } from "./account_pb";
 import { AccountService } from "./account_pb";
-import { requestValidation } from "protoc-gen-grpckit/runtime/validate";
+import { requestValidation } from "@grpckit/runtime/validate";
 import { validateCreateAccountRequest, validateGetAccountRequest } from "./account_validate";
-import type { TracedClientOptions, TracedServerOptions } from "protoc-gen-grpckit/runtime/telemetry";
-import { telemetryHooks } from "protoc-gen-grpckit/runtime/telemetry";
+import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
+import { telemetryHooks } from "@grpckit/runtime/telemetry";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
 /**

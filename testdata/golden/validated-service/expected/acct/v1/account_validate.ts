@@ -3,8 +3,8 @@
 /* eslint-disable */
 
 import type { CreateAccountRequest, GetAccountRequest } from "./account_pb";
-import type { ValidateOptions, ValidationResult, ViolationCollector } from "protoc-gen-grpckit/runtime/validate";
-import { codePointLength, isEmail, isUnique, isUuid, runValidation, violation } from "protoc-gen-grpckit/runtime/validate";
+import type { ValidateOptions, ValidationResult, ViolationCollector } from "@grpckit/runtime/validate";
+import { codePointLength, isEmail, isUnique, isUuid, runValidation, violation } from "@grpckit/runtime/validate";
 
 /**
  * Validate a `acct.v1.CreateAccountRequest` against its buf.validate rules (protovalidate v1.2.2 semantics).
