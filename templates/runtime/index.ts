@@ -86,3 +86,5 @@ export { RetryController, runWithRetries, type Attempt, type RetryPlan } from ".
 export { runHedged, type HedgingPlan } from "./retry-hedging.js";
 export { abortedError, earliestDeadline, onAnyAbort, sleep } from "./deadline.js";
 export { currentPropagatedContext, runWithPropagatedContext, type PropagatedContext } from "./propagation.js";
+/** @internal Per-server state for the production server kit; not public API. */
+export { recordService, registeredServices, serverStateOf, type ServerState } from "./server-registry.js";

@@ -4,6 +4,7 @@ import type { ServerUnaryCall } from "@grpc/grpc-js";
 import { GrpcError, Status } from "./grpc-error.js";
 import { mergeMetadata } from "./metadata.js";
 import { methodPath } from "./definition.js";
+import type { ServerState } from "./server-registry.js";
 
 /**
  * What a handler knows about the call it serves. One per call.
@@ -28,6 +29,12 @@ export interface HandlerContext {
    * to anything cancellable the handler starts.
    */
   readonly signal: AbortSignal;
+  /**
+   * Aborts when the server starts a graceful shutdown (drain): long-lived
+   * streams should wrap up and return. Unary and client-streaming handlers
+   * may ignore it: they are allowed to finish within the grace period.
+   */
+  readonly draining: AbortSignal;
   /** The peer's address, e.g. `127.0.0.1:53412` (grpc-js `getPeer()`). */
   readonly peer: string;
   /**
@@ -50,6 +57,9 @@ export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "
   on(event: "cancelled", listener: () => void): unknown;
   off(event: "cancelled", listener: () => void): unknown;
 };
+
+/** The `draining` signal of calls served outside a registered server: never aborts. */
+const neverAborted: AbortSignal = new AbortController().signal;
 
 /** The largest delay setTimeout accepts (about 24.8 days). */
 const maxTimerDelayMs = 2 ** 31 - 1;
@@ -80,7 +90,7 @@ export interface ServerCallState {
 }
 
 /** Start tracking a grpc-js server call. */
-export function startServerCall(call: SurfaceCall, method: DescMethod): ServerCallState {
+export function startServerCall(call: SurfaceCall, method: DescMethod, server?: Pick<ServerState, "draining">): ServerCallState {
   const controller = new AbortController();
   const deadline = toEpochMs(call.getDeadline());
   const responseHeader = new Metadata();
@@ -113,6 +123,9 @@ export function startServerCall(call: SurfaceCall, method: DescMethod): ServerCa
     requestMetadata: call.metadata,
     deadline,
     signal: controller.signal,
+    get draining() {
+      return server?.draining ?? neverAborted;
+    },
     peer: call.getPeer(),
     responseHeader,
     responseTrailer,

@@ -19,6 +19,7 @@ import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
 import { mergeMetadata } from "./metadata.js";
 import { runWithPropagatedContext } from "./propagation.js";
 import { readMessages, writeMessage } from "./streams.js";
+import { recordService, serverStateOf } from "./server-registry.js";
 
 /**
  * Options for registering a service implementation.
@@ -81,15 +82,17 @@ export function addServiceImplementation(
     if (typeof fn !== "function") {
       throw new TypeError(`${methodPath(method)}: implementation property "${method.localName}" is not a function`);
     }
-    handlers[method.name] = createMethodHandler(method, (fn as AnyHandler).bind(impl), options, hooks);
+    handlers[method.name] = createMethodHandler(server, method, (fn as AnyHandler).bind(impl), options, hooks);
   }
   server.addService(createServiceDefinition(service), handlers);
+  recordService(server, service);
 }
 
-function createMethodHandler(method: DescMethod, fn: AnyHandler, options: ServerOptions, hookList: readonly ServerHook[]): UntypedHandleCall {
+function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler, options: ServerOptions, hookList: readonly ServerHook[]): UntypedHandleCall {
   const report = options.onInternalError ?? defaultReport;
+  const serverState = serverStateOf(server);
   const serve = (call: SurfaceCall): ServedCall => {
-    const state = startServerCall(call, method);
+    const state = startServerCall(call, method, serverState);
     return { method, state, hooks: startServerHooks(hookList, method, state.context), report };
   };
   switch (method.methodKind) {
