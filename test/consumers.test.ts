@@ -74,6 +74,23 @@ describe("packages", () => {
     run(root, bin("attw"), ["--format", "ascii", "--profile", "esm-only", tarballs.plugin]);
   });
 
+  it("optional peers load only with the subpath that needs them", () => {
+    const loaded = (entry: string) => {
+      const script = `require(${JSON.stringify(entry)}); console.log(JSON.stringify(Object.keys(require.cache)))`;
+      const files = JSON.parse(run(base, process.execPath, ["-e", script]).stdout) as string[];
+      return new Set(files.map((f) => /node_modules\/(@[^/]+\/[^/]+|[^@/][^/]*)\//.exec(f)?.[1]).filter(Boolean));
+    };
+    const core = loaded("@grpckit/runtime");
+    expect(core).toContain("@grpc/grpc-js");
+    for (const optional of ["@opentelemetry/api", "@bufbuild/cel", "@bufbuild/re2", "@bufbuild/protovalidate"]) expect(core).not.toContain(optional);
+    const telemetry = loaded("@grpckit/runtime/telemetry");
+    expect(telemetry).toContain("@opentelemetry/api");
+    expect(telemetry).not.toContain("@bufbuild/cel");
+    const validate = loaded("@grpckit/runtime/validate");
+    expect(validate).toContain("@bufbuild/cel");
+    expect(validate).not.toContain("@opentelemetry/api");
+  });
+
   it("the production dependency tree holds no generator or compiler", () => {
     const tree = run(base, "npm", ["ls", "--omit=dev", "--all", "--parseable"]).stdout;
     const names = tree.split("\n").map((p) => p.slice(p.lastIndexOf("node_modules/") + "node_modules/".length));
