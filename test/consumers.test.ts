@@ -158,5 +158,5 @@ describe.each(consumerModes)("consumer project $name", (mode) => {
     for (const kind of ["unary", "server streaming", "client streaming", "bidi streaming", "error"]) expect(out).toContain(kind);
     expect(out).toContain("INVALID_ARGUMENT: name is required");
     expect(run(dir, process.execPath, [check!]).stdout).toContain("signup(bad email) -> INVALID_ARGUMENT");
-  });
+  }, 240_000);
 });
