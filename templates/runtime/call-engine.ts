@@ -1,0 +1,244 @@
+import type { Metadata } from "@grpc/grpc-js";
+import type { StartedCall } from "./call-setup.js";
+import { abortedError, onAnyAbort } from "./deadline.js";
+import { Status, grpcErrorFromServiceError, type GrpcError } from "./grpc-error.js";
+import type { MethodPlan } from "./grpc-service-config.js";
+import type { CallResult } from "./hooks.js";
+import { RetryDecisions, attemptMetadata } from "./retry.js";
+import type { RetryThrottle } from "./retry-throttle.js";
+
+/** What an attempt reports to its call's engine. @internal */
+export interface AttemptSink {
+  /** Response headers arrived: the attempt commits. */
+  header(header: Metadata): void;
+  /** A response message arrived (commits the attempt). */
+  message(message: unknown): void;
+  /** The attempt is over: `null` for OK, else what it failed with (a grpc-js ServiceError), and its trailers. */
+  status(error: unknown, trailer: Metadata | undefined): void;
+  /** Sending the requests failed locally: the call ends with this error, unretried. */
+  fail(error: unknown): void;
+}
+
+/** One attempt as the engine drives it. @internal */
+export interface AttemptHandle {
+  cancel(): void;
+  /** The peer of the attempt (grpc-js `getPeer()`: `host:port`), `""` when unknown. */
+  peer(): string;
+  /** Whether the request side committed the call (retry buffer exceeded). */
+  requestsCommitted?(): boolean;
+  pause?(): void;
+  resume?(): void;
+}
+
+/** Open one attempt with its own metadata copy; events go to `sink`. May throw (grpc-js throws synchronously on a closed channel). */
+export type OpenAttempt = (metadata: Metadata, sink: AttemptSink) => AttemptHandle;
+
+/** Who gets the call's outcome. @internal */
+export interface CallConsumer {
+  /** Messages of the committed attempt (streaming calls only). */
+  message?(message: unknown): void;
+  /** Called once: `error` is undefined on success, with the response of unary-like calls. */
+  end(error: GrpcError | undefined, value: unknown): void;
+}
+
+/** What one call's engine needs. @internal */
+export interface CallEngineInit {
+  readonly started: StartedCall;
+  readonly plan: MethodPlan;
+  readonly throttle: RetryThrottle | undefined;
+  /** Aborts when the client is closed: no new attempt starts, a backoff in progress ends the call with UNAVAILABLE. */
+  readonly closed: AbortSignal;
+  readonly open: OpenAttempt;
+  /** Streaming responses: deliver messages of the committed attempt as they arrive. */
+  readonly streaming: boolean;
+  /** Called once when the call is over (release the request replay). */
+  readonly release?: () => void;
+  readonly random?: () => number;
+}
+
+interface AttemptRecord {
+  handle: AttemptHandle | undefined;
+  committed: boolean;
+  value: unknown;
+  trailer: Metadata | undefined;
+}
+
+/**
+ * One client call as a state machine (gRFC A6 retries and hedging): every
+ * attempt is opened by `launch`, every ending (a status, the caller's
+ * signal, an inherited deadline or cancellation, client.close(), a hook or
+ * a request stream that throws) goes through `end`, which runs once: it
+ * cancels the attempts still in flight, clears the backoff timer, removes
+ * the abort listeners, ends the hooks and settles the consumer.
+ *
+ * @internal
+ */
+export class CallEngine {
+  private readonly decisions: RetryDecisions;
+  private readonly inFlight = new Set<AttemptRecord>();
+  private committed: AttemptRecord | undefined;
+  private attempts = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private lastStart = 0;
+  private previous: CallResult | undefined;
+  private stopHedging = false;
+  private unlink: (() => void) | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly init: CallEngineInit,
+    private readonly consumer: CallConsumer,
+  ) {
+    this.decisions = new RetryDecisions(init.plan.retry, init.plan.hedging, init.throttle, init.random);
+  }
+
+  /** Start the call (the first attempt), unless it is already cancelled. */
+  start(): void {
+    const { started, closed } = this.init;
+    if (started.error !== undefined) return this.end(grpcErrorFromServiceError(started.error));
+    this.unlink = onAnyAbort([...started.signals, closed], (s) => (s === closed ? this.onClosed() : this.end(abortedError(s))));
+    if (this.ended) return;
+    for (const s of started.signals) if (s.aborted) return this.end(abortedError(s));
+    this.launch(0);
+  }
+
+  /** Whether the call is over. */
+  get done(): boolean {
+    return this.ended;
+  }
+
+  /** End the call from outside (the caller stopped reading, a response hook threw). */
+  cancel(error: unknown): void {
+    this.end(grpcErrorFromServiceError(error));
+  }
+
+  /** Backpressure of streaming calls: pause / resume the committed attempt. */
+  pause(): void {
+    this.committed?.handle?.pause?.();
+  }
+
+  resume(): void {
+    this.committed?.handle?.resume?.();
+  }
+
+  private launch(backoffMs: number): void {
+    this.timer = undefined;
+    if (this.ended) return;
+    if (this.init.closed.aborted) return this.end(closedError());
+    const n = ++this.attempts;
+    this.lastStart = Date.now();
+    const rec: AttemptRecord = { handle: undefined, committed: false, value: undefined, trailer: undefined };
+    try {
+      this.init.started.hooks.attempt(this.previous === undefined ? { attempt: n, backoffMs } : { attempt: n, backoffMs, previous: this.previous });
+      const md = attemptMetadata(this.init.started.metadata, n, this.init.started.deadline !== Infinity);
+      this.inFlight.add(rec);
+      rec.handle = this.init.open(md, this.sinkFor(rec));
+    } catch (err) {
+      this.inFlight.delete(rec);
+      return this.end(grpcErrorFromServiceError(err)); // a hook or grpc-js threw: a local failure, never retried
+    }
+    if (this.init.plan.hedging !== undefined && !this.ended) this.scheduleHedge(this.decisions.hedgingDelayMs);
+  }
+
+  private sinkFor(rec: AttemptRecord): AttemptSink {
+    return {
+      header: (header) => {
+        if (this.ended || !this.commit(rec)) return;
+        this.init.started.hooks.header(header);
+        this.init.started.observers.onHeader?.(header);
+      },
+      message: (message) => {
+        if (this.ended) return;
+        rec.value = message;
+        if (this.init.streaming && this.commit(rec)) this.consumer.message?.(message);
+      },
+      status: (error, trailer) => {
+        rec.trailer = trailer;
+        this.inFlight.delete(rec);
+        if (this.ended) return;
+        if (error === null) return this.end(undefined, rec);
+        this.attemptFailed(rec, grpcErrorFromServiceError(error));
+      },
+      fail: (error) => this.end(grpcErrorFromServiceError(error)),
+    };
+  }
+
+  /** Commit the call to `rec` (first header or message); false if another attempt has it. Hedging cancels the others. */
+  private commit(rec: AttemptRecord): boolean {
+    if (this.committed === undefined) {
+      this.committed = rec;
+      rec.committed = true;
+      this.clearTimer();
+      for (const other of this.inFlight) if (other !== rec) other.handle?.cancel();
+    }
+    return this.committed === rec;
+  }
+
+  private attemptFailed(rec: AttemptRecord, error: GrpcError): void {
+    if (this.committed !== undefined && this.committed !== rec) return;
+    this.previous = { code: error.code, message: error.rawMessage, error };
+    const committed = rec.committed || (rec.handle?.requestsCommitted?.() ?? false);
+    if (this.init.plan.hedging !== undefined) return this.hedgeFailed(rec, error, committed);
+    const delay = this.init.closed.aborted ? undefined : this.decisions.retryDelay(error, committed, this.attempts, this.init.started.deadline);
+    if (delay === undefined) return this.end(error, rec);
+    this.timer = setTimeout(() => this.launch(delay), delay);
+  }
+
+  private hedgeFailed(rec: AttemptRecord, error: GrpcError, committed: boolean): void {
+    const next = this.decisions.afterHedgeFailure(error, committed);
+    if (next === "fatal") return this.end(error, rec);
+    if (next === "stop") {
+      this.stopHedging = true;
+      this.clearTimer();
+    } else this.scheduleHedge(next);
+    if (this.inFlight.size === 0 && this.timer === undefined) this.end(error, rec);
+  }
+
+  private scheduleHedge(delayMs: number): void {
+    this.clearTimer();
+    if (this.stopHedging || this.committed !== undefined || this.init.closed.aborted || !this.decisions.mayHedge(this.attempts)) return;
+    if (Date.now() + delayMs >= this.init.started.deadline) return;
+    this.timer = setTimeout(() => this.launch(Date.now() - this.lastStart), delayMs);
+  }
+
+  private onClosed(): void {
+    // grpc-js semantics: attempts in flight go on; a call between attempts ends now
+    if (this.inFlight.size === 0) this.end(closedError());
+    else this.clearTimer();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The one ending of the call. */
+  private end(error: GrpcError | undefined, last?: AttemptRecord): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.clearTimer();
+    this.unlink?.();
+    for (const rec of this.inFlight) if (rec !== last) rec.handle?.cancel();
+    this.inFlight.clear();
+    this.init.release?.();
+    const { started } = this.init;
+    const peer = last?.handle?.peer() || undefined;
+    let failure = error;
+    if (failure === undefined) {
+      this.decisions.succeeded();
+      try {
+        if (!this.init.streaming) started.hooks.response(last?.value);
+        started.succeed(last?.trailer, peer);
+        return this.consumer.end(undefined, last?.value);
+      } catch (err) {
+        failure = grpcErrorFromServiceError(err); // a response hook or onTrailer threw
+      }
+    }
+    this.consumer.end(started.fail(failure, peer), undefined);
+  }
+}
+
+/** The error of a call that would start an attempt after client.close(). */
+function closedError(): GrpcError {
+  return grpcErrorFromServiceError({ code: Status.UNAVAILABLE, details: "the client was closed" });
+}
