@@ -1,7 +1,7 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { SpanKind, context, propagation, trace, type Attributes, type Span } from "@opentelemetry/api";
 import type { AttemptInfo, CallResult, ClientCallHooks, ClientHook } from "../hooks.js";
-import { addMetadataAttributes, parseTarget } from "./attributes.js";
+import { addMetadataAttributes, buildPeerAttributes, parseTarget } from "./attributes.js";
 import { CallRecorder, type RecorderConfig } from "./call-recorder.js";
 import { metadataSetter } from "./metadata-carrier.js";
 import { createMethodTelemetryCache, type MethodTelemetry } from "./method-telemetry.js";
@@ -16,7 +16,9 @@ export { spanName } from "./method-telemetry.js";
  * is the application's):
  * - a CLIENT span named `pkg.Service/Method`, child of the active context,
  *   with the RPC attributes of the selected semantic conventions
- *   (`server.address` / `server.port` from `options.target`), message events
+ *   (`server.address` / `server.port` from `options.target`;
+ *   `network.peer.address` / `network.peer.port` of the attempt the call
+ *   ended with, when grpc-js knows its peer), message events
  *   on streaming calls, retry-attempt events (`grpckit.attempt`, with the
  *   backoff waited) and the final status; the span status is ERROR for every
  *   non-OK code, with the status message;
@@ -92,6 +94,9 @@ class ClientCallTelemetry extends CallRecorder implements ClientCallHooks {
   }
 
   end(result: CallResult): void {
-    this.finish(result, this.headerAttributes);
+    let attributes = this.headerAttributes;
+    // network.peer.address / network.peer.port (RPC semantic conventions, recommended): the final attempt's connection
+    if (this.span !== undefined && result.peer !== undefined) attributes = { ...attributes, ...buildPeerAttributes(result.peer) };
+    this.finish(result, attributes);
   }
 }
