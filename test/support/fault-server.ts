@@ -9,14 +9,22 @@ import { mulberry32 } from "./prng.js";
 export type FaultsModule = any;
 
 let cached: Promise<FaultsModule> | undefined;
+let generatedDir: string | undefined;
 
 /** Generate (real protoc, our plugin with its default resilience options) and import the faults fixture. */
 export function loadFaults(): Promise<FaultsModule> {
   cached ??= (async () => {
     const out = generateFixtures(["resilience/v1/faults.proto"], "target=ts,telemetry=false,validate=false");
+    generatedDir = out;
     return import(`${out}/resilience/v1/faults_grpckit.ts`);
   })();
   return cached;
+}
+
+/** The protoc-gen-es module of the faults fixture (its `FaultService` descriptor). */
+export async function loadFaultsPb(): Promise<FaultsModule> {
+  await loadFaults();
+  return import(`${generatedDir}/resilience/v1/faults_pb.ts`);
 }
 
 /** Counts handler executions per method and per request id. */
