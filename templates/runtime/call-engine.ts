@@ -41,13 +41,41 @@ export interface CallConsumer {
   end(error: GrpcError | undefined, value: unknown): void;
 }
 
+/**
+ * The client's open / closed state, shared by its calls. Only calls waiting
+ * between attempts are registered (no per-call listener on a shared signal).
+ *
+ * @internal
+ */
+export class ClientLifecycle {
+  closed = false;
+  private readonly waiting = new Set<CallEngine>();
+
+  /** A call waits for its next attempt. */
+  wait(call: CallEngine): void {
+    this.waiting.add(call);
+  }
+
+  /** It no longer waits. */
+  unwait(call: CallEngine): void {
+    this.waiting.delete(call);
+  }
+
+  /** Close: every call between attempts ends now (UNAVAILABLE); calls in flight are not retried. */
+  close(): void {
+    this.closed = true;
+    for (const call of [...this.waiting]) call.clientClosed();
+    this.waiting.clear();
+  }
+}
+
 /** What one call's engine needs. @internal */
 export interface CallEngineInit {
   readonly started: StartedCall;
   readonly plan: MethodPlan;
   readonly throttle: RetryThrottle | undefined;
-  /** Aborts when the client is closed: no new attempt starts, a backoff in progress ends the call with UNAVAILABLE. */
-  readonly closed: AbortSignal;
+  /** The client's state: once closed, no new attempt starts, and a backoff in progress ends the call with UNAVAILABLE. */
+  readonly lifecycle: ClientLifecycle;
   readonly open: OpenAttempt;
   /** Streaming responses: deliver messages of the committed attempt as they arrive. */
   readonly streaming: boolean;
@@ -74,7 +102,7 @@ interface AttemptRecord {
  * @internal
  */
 export class CallEngine {
-  private readonly decisions: RetryDecisions;
+  private decisionState: RetryDecisions | undefined;
   private readonly inFlight = new Set<AttemptRecord>();
   private committed: AttemptRecord | undefined;
   private attempts = 0;
@@ -88,17 +116,20 @@ export class CallEngine {
   constructor(
     private readonly init: CallEngineInit,
     private readonly consumer: CallConsumer,
-  ) {
-    this.decisions = new RetryDecisions(init.plan.retry, init.plan.hedging, init.throttle, init.random);
+  ) {}
+
+  /** The retry decisions, allocated on the first failure or hedge (most calls never need them). */
+  private get decisions(): RetryDecisions {
+    const { plan, throttle, random } = this.init;
+    return (this.decisionState ??= new RetryDecisions(plan.retry, plan.hedging, throttle, random));
   }
 
   /** Start the call (the first attempt), unless it is already cancelled. */
   start(): void {
-    const { started, closed } = this.init;
+    const { started } = this.init;
     if (started.error !== undefined) return this.end(grpcErrorFromServiceError(started.error));
-    this.unlink = onAnyAbort([...started.signals, closed], (s) => (s === closed ? this.onClosed() : this.end(abortedError(s))));
-    if (this.ended) return;
     for (const s of started.signals) if (s.aborted) return this.end(abortedError(s));
+    this.unlink = onAnyAbort(started.signals, (s) => this.end(abortedError(s)));
     this.launch(0);
   }
 
@@ -122,11 +153,12 @@ export class CallEngine {
   }
 
   private launch(backoffMs: number): void {
+    if (this.timer !== undefined) this.init.lifecycle.unwait(this);
     this.timer = undefined;
     if (this.ended) return;
-    if (this.init.closed.aborted) return this.end(closedError());
+    if (this.init.lifecycle.closed) return this.end(closedError());
     const n = ++this.attempts;
-    this.lastStart = Date.now();
+    if (this.init.plan.hedging !== undefined) this.lastStart = Date.now();
     const rec: AttemptRecord = { handle: undefined, committed: false, value: undefined, trailer: undefined };
     try {
       this.init.started.hooks.attempt(this.previous === undefined ? { attempt: n, backoffMs } : { attempt: n, backoffMs, previous: this.previous });
@@ -179,9 +211,9 @@ export class CallEngine {
     this.previous = { code: error.code, message: error.rawMessage, error };
     const committed = rec.committed || (rec.handle?.requestsCommitted?.() ?? false);
     if (this.init.plan.hedging !== undefined) return this.hedgeFailed(rec, error, committed);
-    const delay = this.init.closed.aborted ? undefined : this.decisions.retryDelay(error, committed, this.attempts, this.init.started.deadline);
+    const delay = this.init.lifecycle.closed ? undefined : this.decisions.retryDelay(error, committed, this.attempts, this.init.started.deadline);
     if (delay === undefined) return this.end(error, rec);
-    this.timer = setTimeout(() => this.launch(delay), delay);
+    this.setTimer(() => this.launch(delay), delay);
   }
 
   private hedgeFailed(rec: AttemptRecord, error: GrpcError, committed: boolean): void {
@@ -196,20 +228,28 @@ export class CallEngine {
 
   private scheduleHedge(delayMs: number): void {
     this.clearTimer();
-    if (this.stopHedging || this.committed !== undefined || this.init.closed.aborted || !this.decisions.mayHedge(this.attempts)) return;
+    if (this.stopHedging || this.committed !== undefined || this.init.lifecycle.closed || !this.decisions.mayHedge(this.attempts)) return;
     if (Date.now() + delayMs >= this.init.started.deadline) return;
-    this.timer = setTimeout(() => this.launch(Date.now() - this.lastStart), delayMs);
+    this.setTimer(() => this.launch(Date.now() - this.lastStart), delayMs);
   }
 
-  private onClosed(): void {
-    // grpc-js semantics: attempts in flight go on; a call between attempts ends now
+  /** The client was closed while this call waited for its next attempt (grpc-js semantics: attempts in flight go on). @internal */
+  clientClosed(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined; // the lifecycle dropped this call already
     if (this.inFlight.size === 0) this.end(closedError());
-    else this.clearTimer();
+  }
+
+  private setTimer(fn: () => void, ms: number): void {
+    this.timer = setTimeout(fn, ms);
+    this.init.lifecycle.wait(this);
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
     this.timer = undefined;
+    this.init.lifecycle.unwait(this);
   }
 
   /** The one ending of the call. */
@@ -225,7 +265,8 @@ export class CallEngine {
     const peer = last?.handle?.peer() || undefined;
     let failure = error;
     if (failure === undefined) {
-      this.decisions.succeeded();
+      const { plan, throttle } = this.init;
+      if (throttle !== undefined && (plan.retry !== undefined || plan.hedging !== undefined)) throttle.recordSuccess(); // gRFC A6
       try {
         if (!this.init.streaming) started.hooks.response(last?.value);
         started.succeed(last?.trailer, peer);

@@ -7,7 +7,7 @@ import {
   type ClientOptions as GrpcClientOptions,
   type Metadata,
 } from "@grpc/grpc-js";
-import { CallEngine, type CallConsumer, type OpenAttempt } from "./call-engine.js";
+import { CallEngine, ClientLifecycle, type CallConsumer, type OpenAttempt } from "./call-engine.js";
 import { startCall, type CallDefaults, type StartedCall } from "./call-setup.js";
 import { bidiAttempts, clientStreamAttempts, serverStreamAttempts, unaryAttempts, type AttemptTarget } from "./client-attempts.js";
 import { ResponseQueue, failingIterator } from "./client-streams.js";
@@ -121,7 +121,7 @@ export class ClientTransport {
   private readonly propagate: boolean;
   private readonly retryBufferBytes: number;
   private readonly plans = new Map<DescMethod, CallPlan>();
-  private readonly closed = new AbortController();
+  private readonly lifecycle = new ClientLifecycle();
 
   /**
    * @param target - an address (`host:port`, `dns:///host:port`, `ipv4:a:p,b:p`, `unix:/path`, ...) or an existing grpc-js Channel
@@ -219,7 +219,7 @@ export class ClientTransport {
    * closed").
    */
   close(): void {
-    this.closed.abort();
+    this.lifecycle.close();
     this.grpcClient.close();
   }
 
@@ -243,7 +243,7 @@ export class ClientTransport {
   }
 
   private engine(plan: CallPlan, started: StartedCall, open: OpenAttempt, consumer: CallConsumer, streaming: boolean, release?: () => void): CallEngine {
-    return new CallEngine({ started, plan, throttle: this.throttle, closed: this.closed.signal, open, streaming, release }, consumer);
+    return new CallEngine({ started, plan, throttle: this.throttle, lifecycle: this.lifecycle, open, streaming, release }, consumer);
   }
 
   /** The method's plan, cached per method. */

@@ -21,16 +21,6 @@ export class RetryDecisions {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Whether the call may start more than one attempt at all. */
-  get enabled(): boolean {
-    return this.retry !== undefined || this.hedging !== undefined;
-  }
-
-  /** The call succeeded: a token back to the throttle (gRFC A6). */
-  succeeded(): void {
-    if (this.enabled) this.throttle?.recordSuccess();
-  }
-
   /**
    * After attempt number `attempts` failed with `error`: milliseconds to
    * wait before the next one, or undefined to give up. No retry when the
