@@ -84,11 +84,30 @@ export interface CallEngineInit {
   readonly random?: () => number;
 }
 
-interface AttemptRecord {
+/** One attempt of a call: its state, and the sink its grpc-js events go to (a class: no closures per attempt). */
+class AttemptRecord implements AttemptSink {
   handle: AttemptHandle | undefined;
-  committed: boolean;
+  committed = false;
   value: unknown;
   trailer: Metadata | undefined;
+
+  constructor(private readonly engine: CallEngine) {}
+
+  header(header: Metadata): void {
+    this.engine.onHeader(this, header);
+  }
+
+  message(message: unknown): void {
+    this.engine.onMessage(this, message);
+  }
+
+  status(error: unknown, trailer: Metadata | undefined): void {
+    this.engine.onStatus(this, error, trailer);
+  }
+
+  fail(error: unknown): void {
+    this.engine.cancel(error);
+  }
 }
 
 /**
@@ -159,12 +178,12 @@ export class CallEngine {
     if (this.init.lifecycle.closed) return this.end(closedError());
     const n = ++this.attempts;
     if (this.init.plan.hedging !== undefined) this.lastStart = Date.now();
-    const rec: AttemptRecord = { handle: undefined, committed: false, value: undefined, trailer: undefined };
+    const rec = new AttemptRecord(this);
     try {
       this.init.started.hooks.attempt(this.previous === undefined ? { attempt: n, backoffMs } : { attempt: n, backoffMs, previous: this.previous });
       const md = attemptMetadata(this.init.started.metadata, n, this.init.started.deadline !== Infinity);
       this.inFlight.add(rec);
-      rec.handle = this.init.open(md, this.sinkFor(rec));
+      rec.handle = this.init.open(md, rec);
     } catch (err) {
       this.inFlight.delete(rec);
       return this.end(grpcErrorFromServiceError(err)); // a hook or grpc-js threw: a local failure, never retried
@@ -172,27 +191,27 @@ export class CallEngine {
     if (this.init.plan.hedging !== undefined && !this.ended) this.scheduleHedge(this.decisions.hedgingDelayMs);
   }
 
-  private sinkFor(rec: AttemptRecord): AttemptSink {
-    return {
-      header: (header) => {
-        if (this.ended || !this.commit(rec)) return;
-        this.init.started.hooks.header(header);
-        this.init.started.observers.onHeader?.(header);
-      },
-      message: (message) => {
-        if (this.ended) return;
-        rec.value = message;
-        if (this.init.streaming && this.commit(rec)) this.consumer.message?.(message);
-      },
-      status: (error, trailer) => {
-        rec.trailer = trailer;
-        this.inFlight.delete(rec);
-        if (this.ended) return;
-        if (error === null) return this.end(undefined, rec);
-        this.attemptFailed(rec, grpcErrorFromServiceError(error));
-      },
-      fail: (error) => this.end(grpcErrorFromServiceError(error)),
-    };
+  /** @internal An attempt's response headers. */
+  onHeader(rec: AttemptRecord, header: Metadata): void {
+    if (this.ended || !this.commit(rec)) return;
+    this.init.started.hooks.header(header);
+    this.init.started.observers.onHeader?.(header);
+  }
+
+  /** @internal An attempt's response message. */
+  onMessage(rec: AttemptRecord, message: unknown): void {
+    if (this.ended) return;
+    rec.value = message;
+    if (this.init.streaming && this.commit(rec)) this.consumer.message?.(message);
+  }
+
+  /** @internal An attempt's status. */
+  onStatus(rec: AttemptRecord, error: unknown, trailer: Metadata | undefined): void {
+    rec.trailer = trailer;
+    this.inFlight.delete(rec);
+    if (this.ended) return;
+    if (error === null) return this.end(undefined, rec);
+    this.attemptFailed(rec, grpcErrorFromServiceError(error));
   }
 
   /** Commit the call to `rec` (first header or message); false if another attempt has it. Hedging cancels the others. */
@@ -275,7 +294,13 @@ export class CallEngine {
         failure = grpcErrorFromServiceError(err); // a response hook or onTrailer threw
       }
     }
-    this.consumer.end(started.fail(failure, peer), undefined);
+    let surfaced: GrpcError;
+    try {
+      surfaced = started.fail(failure, peer);
+    } catch (err) {
+      surfaced = grpcErrorFromServiceError(err); // an end hook or onTrailer threw: still settle the caller
+    }
+    this.consumer.end(surfaced, undefined);
   }
 }
 

@@ -27,20 +27,44 @@ interface GrpcCall {
   on(event: "status", l: (s: StatusObject) => void): unknown;
 }
 
-function handleOf(call: GrpcCall, extra?: Partial<AttemptHandle>): AttemptHandle {
-  return {
-    cancel: () => call.cancel(),
-    peer: () => safePeer(call),
-    ...extra,
-  };
+/** The handle of one grpc-js call (a class: no closures per attempt). */
+class CallHandle implements AttemptHandle {
+  constructor(protected readonly call: GrpcCall) {}
+
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  peer(): string {
+    try {
+      const p = this.call.getPeer();
+      return p === "unknown" ? "" : p;
+    } catch {
+      return "";
+    }
+  }
 }
 
-function safePeer(call: GrpcCall): string {
-  try {
-    const p = call.getPeer();
-    return p === "unknown" ? "" : p;
-  } catch {
-    return "";
+/** The handle of a streaming call: backpressure, and the request side's commit. */
+class StreamHandle extends CallHandle {
+  constructor(
+    call: GrpcCall,
+    private readonly stream: { pause(): unknown; resume(): unknown } | undefined,
+    private readonly replay: RequestReplay | undefined,
+  ) {
+    super(call);
+  }
+
+  requestsCommitted(): boolean {
+    return this.replay !== undefined && (this.replay.overflowed || this.replay.failed);
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
   }
 }
 
@@ -59,7 +83,7 @@ export function unaryAttempts(t: AttemptTarget, message: unknown): OpenAttempt {
       if (error === null && s.code === 0) sink.message(value);
       sink.status(error ?? (s.code === 0 ? null : s), s.metadata);
     });
-    return handleOf(call);
+    return new CallHandle(call);
   };
 }
 
@@ -86,7 +110,7 @@ export function clientStreamAttempts(t: AttemptTarget, replay: RequestReplay): O
       if (state.ended) return;
       sink.fail(error);
     });
-    return handleOf(call, { requestsCommitted: () => replay.overflowed || replay.failed });
+    return new StreamHandle(call, undefined, replay);
   };
 }
 
@@ -127,7 +151,7 @@ export function serverStreamAttempts(t: AttemptTarget, message: unknown): OpenAt
   return (metadata, sink) => {
     const call = t.client.makeServerStreamRequest(t.def.path, t.def.requestSerialize, t.def.responseDeserialize, message, metadata, { deadline: t.deadline });
     readResponses(call as unknown as ResponseStream, sink);
-    return handleOf(call, { pause: () => call.pause(), resume: () => call.resume() });
+    return new StreamHandle(call, call, undefined);
   };
 }
 
@@ -142,10 +166,6 @@ export function bidiAttempts(t: AttemptTarget, replay: RequestReplay): OpenAttem
       if (state.ended) return;
       sink.fail(error);
     });
-    return handleOf(call, {
-      pause: () => call.pause(),
-      resume: () => call.resume(),
-      requestsCommitted: () => replay.overflowed || replay.failed,
-    });
+    return new StreamHandle(call, call, replay);
   };
 }
