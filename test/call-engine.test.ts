@@ -130,6 +130,20 @@ describe("one call engine", () => {
     await server.stop();
   });
 
+  it("return() before the first next(): nothing is sent, the hooks started with the iterator end (CANCELLED)", async () => {
+    const server = await startFaultServer(gen, () => undefined);
+    const rec = recorder();
+    const client = new gen.FaultServiceClient(server.address, insecure(), { hooks: [rec.hook] });
+    const it = client.list({ id: "never", count: 2 })[Symbol.asyncIterator]();
+    await expect(it.return!()).resolves.toEqual({ done: true, value: undefined });
+    await expect(it.next()).resolves.toEqual({ done: true, value: undefined });
+    expect(rec.ends.map((e) => e.code)).toEqual([Status.CANCELLED]);
+    expect(rec.attempts).toEqual([]);
+    expect(server.counter.total).toBe(0);
+    client.close();
+    await server.stop();
+  });
+
   it("a server stream that sends 10 messages then ABORTED: a slow reader gets all 10, then the error", async () => {
     const server = await startFaultServer(gen, () => undefined, {
       impl: {

@@ -70,7 +70,8 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
     if (this.left) return;
     this.left = true;
     this.queue.length = 0;
-    this.engine?.cancel(grpcErrorFromServiceError({ code: Status.CANCELLED, details: "the caller stopped reading the response stream", cause }));
+    this.engine ??= this.begin(this); // left before the first next(): the hooks started with the iterator still end, nothing is sent
+    this.engine.cancel(grpcErrorFromServiceError({ code: Status.CANCELLED, details: "the caller stopped reading the response stream", cause }));
     const w = this.waiting;
     this.waiting = undefined;
     w?.resolve({ done: true, value: undefined });
