@@ -15,7 +15,7 @@ const name = "protoc-gen-grpckit";
  * partial output.
  */
 function generateTs(schema: Schema<GrpckitOptions>): void {
-  const models = schema.files.map((file) => buildFileModel(file, schema.options));
+  const models = schema.files.map((file) => buildFileModel(file));
   const validators = generateValidators(schema);
   for (const model of models) emitFile(schema, model, validators);
 }

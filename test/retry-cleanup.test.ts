@@ -4,7 +4,7 @@ import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
 import type { Metadata } from "@grpc/grpc-js";
 import { insecure } from "./support/grpc.js";
 import { waitFor } from "./support/echo.js";
-import { loadFaults, startFaultServer, unavailable, type FaultsModule } from "./support/fault-server.js";
+import { loadFaults, startFaultServer, unavailable, type FaultsModule, withPolicy } from "./support/fault-server.js";
 
 /**
  * Every path of a call (success, failure, cancel or deadline during backoff,
@@ -14,7 +14,7 @@ import { loadFaults, startFaultServer, unavailable, type FaultsModule } from "./
  * the runtime's client files.
  */
 
-const clientTimerFiles = /templates[\\/]runtime[\\/](deadline|retry[\w-]*|client[\w-]*|call-setup|request-replay)\.ts/;
+const clientTimerFiles = /templates[\\/]runtime[\\/](deadline|retry[\w-]*|client[\w-]*|call-setup|call-engine|request-replay)\.ts/;
 
 /** Wrap setTimeout / clearTimeout: `live` holds the runtime client timers not yet fired or cleared. */
 function trackTimers() {
@@ -64,7 +64,7 @@ describe("no timers or listeners left behind", () => {
 
   async function scenario(decide: Parameters<typeof startFaultServer>[1], clientOptions: object, call: (client: FaultsModule, signal: AbortSignal) => Promise<unknown>, opts: { abortAfterMs?: number; delayMs?: number } = {}) {
     const server = await startFaultServer(gen, decide, { delayMs: opts.delayMs });
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retryThrottling: false, ...clientOptions });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retryThrottling: false, ...clientOptions }));
     const ac = new AbortController();
     if (opts.abortAfterMs !== undefined) setTimeout(() => ac.abort(), opts.abortAfterMs);
     const outcome = await call(client, ac.signal).then(
@@ -138,7 +138,7 @@ describe("no timers or listeners left behind", () => {
         },
       },
     });
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { initialBackoffMs: 5, maxBackoffMs: 10 } });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { initialBackoffMs: 5, maxBackoffMs: 10 } }));
     const ac = new AbortController();
     await client.upload([{ id: "a" }, { id: "b" }], { signal: ac.signal });
     for await (const _ of client.chat([{ id: "a" }], { signal: ac.signal }));
@@ -195,7 +195,7 @@ describe("onTrailer is called once per call, with the final attempt's trailers",
         },
       },
     });
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { initialBackoffMs: 5, maxBackoffMs: 10 } });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { initialBackoffMs: 5, maxBackoffMs: 10 } }));
     const seen: Record<string, string[][]> = { put: [], list: [], upload: [], chat: [] };
     const onTrailer = (k: string) => (t: Metadata) => seen[k]!.push(t.get("x-execution") as string[]);
     await client.put({ id: "p" }, { onTrailer: onTrailer("put") });

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status, pushbackError, type AttemptInfo, type HandlerContext } from "@grpckit/runtime";
 import { insecure } from "./support/grpc.js";
 import { waitFor } from "./support/echo.js";
-import { loadFaults, startFaultServer, type FaultsModule } from "./support/fault-server.js";
+import { loadFaults, startFaultServer, type FaultsModule, withPolicy } from "./support/fault-server.js";
 
 /**
  * Hedging (gRFC A6) of the NO_SIDE_EFFECTS unary method Get against real
@@ -58,11 +58,11 @@ describe("hedging (gRFC A6)", () => {
   }
 
   function hedgingClient(address: string, hedging: object, attempts?: AttemptInfo[]) {
-    return new gen.FaultServiceClient(address, insecure(), {
+    return new gen.FaultServiceClient(address, insecure(), withPolicy({
       hedging,
       retryThrottling: false,
       hooks: attempts ? [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] : [],
-    });
+    }));
   }
 
   it("a slow first attempt is overtaken by a hedged one: the first success wins and the loser is cancelled", async () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status, type AttemptInfo, type HandlerContext } from "@grpckit/runtime";
 import { insecure } from "./support/grpc.js";
 import { waitFor } from "./support/echo.js";
-import { loadFaults, startFaultServer, unavailable, type FaultsModule } from "./support/fault-server.js";
+import { loadFaults, startFaultServer, unavailable, type FaultsModule, withPolicy } from "./support/fault-server.js";
 import { RequestReplay } from "../templates/runtime/request-replay.js";
 import { toBinary } from "@bufbuild/protobuf";
 import { StringValueSchema } from "@bufbuild/protobuf/wkt";
@@ -84,7 +84,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
   it("a client stream failing with UNAVAILABLE before any response is retried; the retry replays every message exactly once", async () => {
     const server = await startStreamServer((n, received) => n === 1 && received === 3);
     const attempts: AttemptInfo[] = [];
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast, hooks: [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast, hooks: [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] }));
     const { stats, requests } = countedRequests(10);
     const res = await client.upload(requests);
     const all = Array.from({ length: 10 }, (_, i) => `m${i}`);
@@ -102,7 +102,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
   it("a client stream whose requests exceed the retry buffer is committed and not retried; within the buffer it is", async () => {
     // every first execution reads all 5 requests (5 x ~600 bytes) and then fails
     const server = await startStreamServer((n, received) => n === 1 && received === Infinity);
-    const small = new gen.FaultServiceClient(server.address, insecure(), { retry: fast, retryBufferBytes: 1024 });
+    const small = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast, retryBufferBytes: 1024 }));
     const one = countedRequests(5, 600);
     const err = await small.upload(one.requests).catch((e: GrpcError) => e);
     expect(err).toBeInstanceOf(GrpcError);
@@ -112,7 +112,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
 
     const two = countedRequests(5, 600);
     const server2 = await startStreamServer((n, received) => n === 1 && received === Infinity);
-    const big2 = new gen.FaultServiceClient(server2.address, insecure(), { retry: fast, retryBufferBytes: 4096 });
+    const big2 = new gen.FaultServiceClient(server2.address, insecure(), withPolicy({ retry: fast, retryBufferBytes: 4096 }));
     await expect(big2.upload(two.requests)).resolves.toMatchObject({ index: 5 });
     expect(server2.executions.map((e) => e.ids.length)).toEqual([5, 5]);
     expect(two.stats.pulled).toBe(5);
@@ -122,7 +122,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
 
   it("a client stream without idempotency_level is never retried by policy", async () => {
     const server = await startStreamServer((n, received) => n === 1 && received === 2);
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast }));
     const { stats, requests } = countedRequests(4);
     await expect(client.uploadOnce(requests)).rejects.toMatchObject({ code: Status.UNAVAILABLE });
     expect(server.executions).toHaveLength(1);
@@ -133,7 +133,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
 
   it("a bidi stream failing before its first response is retried with the requests replayed once", async () => {
     const server = await startStreamServer((n, received) => n === 1 && received === 2);
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast }));
     const { stats, requests } = countedRequests(6);
     const got: string[] = [];
     for await (const r of client.chat(requests)) got.push(r.id);
@@ -147,7 +147,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
 
   it("a bidi stream is not retried after the first response message", async () => {
     const server = await startStreamServer((n, received) => n === 1 && received === 2, true);
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast }));
     const { requests } = countedRequests(6);
     const got: string[] = [];
     const err = await (async () => {
@@ -163,7 +163,7 @@ describe("client-streaming and bidi retries (gRFC A6)", () => {
 
   it("a request stream that throws fails the call with its error and is not retried", async () => {
     const server = await startStreamServer(() => false);
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { ...fast, retryableCodes: [Status.UNAVAILABLE, Status.UNKNOWN] } });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { ...fast, retryableCodes: [Status.UNAVAILABLE, Status.UNKNOWN] } }));
     async function* broken() {
       yield { id: "a" };
       throw new Error("source broke");

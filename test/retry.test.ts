@@ -16,7 +16,7 @@ import { waitFor } from "./support/echo.js";
  */
 const calls = 5000;
 const attempts = 5;
-import { loadFaults, seededFailures, startFaultServer, startTcpProxy, unavailable, type FaultsModule } from "./support/fault-server.js";
+import { loadFaults, seededFailures, startFaultServer, startTcpProxy, unavailable, type FaultsModule, withPolicy } from "./support/fault-server.js";
 
 const fast = { initialBackoffMs: 1, maxBackoffMs: 4 };
 
@@ -40,7 +40,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
   it("30% UNAVAILABLE, 5 attempts: independent seeded failures give >= 99.5% (ceiling 99.757%), exactly the calls whose 5 draws all failed", async () => {
     const fail = seededFailures(42, 0.3);
     const server = await startFaultServer(gen, (_m, id, n) => (fail(id, n) ? unavailable() : undefined));
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { ...fast, maxAttempts: attempts }, retryThrottling: false });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { ...fast, maxAttempts: attempts }, retryThrottling: false }));
     const failed = await runBatches(client, calls);
     const expected = Array.from({ length: calls }, (_, i) => `${i}`).filter((id) => Array.from({ length: attempts }, (_, k) => fail(id, k + 1)).every(Boolean));
     expect(failed.sort()).toEqual(expected.sort());
@@ -54,7 +54,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
   it("30% UNAVAILABLE spread 3 in 10 executions of each call: >= 99.9% (all) succeed", async () => {
     // execution n of call i fails iff (3i + n) mod 10 is 0, 3 or 6: 30% of first attempts fail, never 2 in a row
     const server = await startFaultServer(gen, (_m, id, n) => ([0, 3, 6].includes((3 * Number(id) + n) % 10) ? unavailable() : undefined));
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { ...fast, maxAttempts: attempts }, retryThrottling: false });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { ...fast, maxAttempts: attempts }, retryThrottling: false }));
     const failed = await runBatches(client, 2000);
     expect(1 - failed.length / 2000).toBeGreaterThanOrEqual(0.999);
     expect(failed).toEqual([]);
@@ -68,14 +68,14 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
   it("non-idempotent methods run at most once per call, even with every fault", async () => {
     const server = await startFaultServer(gen, () => unavailable());
     const proxy = await startTcpProxy(server.address);
-    const client = new gen.FaultServiceClient(proxy.address, insecure(), { retry: fast, retryThrottling: false });
+    const client = new gen.FaultServiceClient(proxy.address, insecure(), withPolicy({ retry: fast, retryThrottling: false }));
     const errors = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => client.pay({ id: `p${i}` })));
     expect(errors.every((r) => r.status === "rejected")).toBe(true);
     expect(Math.max(...server.counter.byId.values())).toBe(1);
     // connections cut abruptly mid-call: still never more than one execution
     const slow = await startFaultServer(gen, () => undefined, { delayMs: 500 });
     const proxy2 = await startTcpProxy(slow.address);
-    const client2 = new gen.FaultServiceClient(proxy2.address, insecure(), { retry: fast, retryThrottling: false });
+    const client2 = new gen.FaultServiceClient(proxy2.address, insecure(), withPolicy({ retry: fast, retryThrottling: false }));
     const calls = Array.from({ length: 20 }, (_, i) => client2.pay({ id: `c${i}` }).catch((e: GrpcError) => e));
     // cut once the handler runs (it answers after 500 ms), so calls are surely in flight
     await waitFor(() => slow.counter.total > 0, 5000, "a call to reach the handler");
@@ -89,7 +89,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
 
   it("INVALID_ARGUMENT and other non-retryable codes are never retried", async () => {
     const server = await startFaultServer(gen, () => new GrpcError(Status.INVALID_ARGUMENT, "bad"));
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast }));
     await expect(client.get({ id: "x" })).rejects.toMatchObject({ code: Status.INVALID_ARGUMENT });
     expect(server.counter.total).toBe(1);
     client.close();
@@ -99,7 +99,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
   it("every attempt reaches the attempt hook, with its backoff and the previous failure", async () => {
     const server = await startFaultServer(gen, (_m, _id, n) => (n < 3 ? unavailable() : undefined));
     const attempts: AttemptInfo[] = [];
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast, hooks: [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast, hooks: [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] }));
     await client.put({ id: "h" });
     expect(attempts.map((a) => a.attempt)).toEqual([1, 2, 3]);
     expect(attempts[0]).toMatchObject({ backoffMs: 0 });
@@ -114,7 +114,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
     const lag = monitorEventLoopDelay({ resolution: 5 });
     lag.enable();
     const server = await startFaultServer(gen, () => unavailable(), { delayMs: 30 });
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { maxAttempts: 5, initialBackoffMs: 40, maxBackoffMs: 200 }, retryThrottling: false });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { maxAttempts: 5, initialBackoffMs: 40, maxBackoffMs: 200 }, retryThrottling: false }));
     const late: number[] = [];
     await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
@@ -134,7 +134,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
 
   it("an AbortSignal ends a pending backoff at once with CANCELLED", async () => {
     const server = await startFaultServer(gen, () => unavailable());
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: { initialBackoffMs: 5000, maxBackoffMs: 5000 }, retryThrottling: false });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: { initialBackoffMs: 5000, maxBackoffMs: 5000 }, retryThrottling: false }));
     const ac = new AbortController();
     const started = Date.now();
     const call = client.get({ id: "a" }, { signal: ac.signal }).catch((e: GrpcError) => e);
@@ -149,7 +149,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
 
   it("throttling bounds attempts when the server fails everything", async () => {
     const server = await startFaultServer(gen, () => unavailable());
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast, retryThrottling: { maxTokens: 10, tokenRatio: 0.1 } });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast, retryThrottling: { maxTokens: 10, tokenRatio: 0.1 } }));
     for (let i = 0; i < 100; i++) await client.get({ id: `t${i}` }).catch(() => undefined);
     // 100 first attempts; retries only while tokens > 5: at most 5 retries in all.
     expect(server.counter.total).toBeLessThanOrEqual(105);
@@ -160,7 +160,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
 
   it("server streams are not retried after the first response message", async () => {
     const server = await startFaultServer(gen, () => unavailable());
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast, retryThrottling: false });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast, retryThrottling: false }));
     const got: number[] = [];
     const err = await (async () => {
       for await (const r of client.list({ id: "s", count: 3 })) got.push(r.index);
@@ -179,7 +179,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
       return undefined;
     });
     const attempts: AttemptInfo[] = [];
-    const client = new gen.FaultServiceClient(server.address, insecure(), { retry: fast, hooks: [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] });
+    const client = new gen.FaultServiceClient(server.address, insecure(), withPolicy({ retry: fast, hooks: [() => ({ attempt: (a: AttemptInfo) => attempts.push(a) })] }));
     const t0 = Date.now();
     await client.get({ id: "p" });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(295);
@@ -194,7 +194,7 @@ describe("retries against real grpc-js servers (gRFC A6)", () => {
     const server = await startFaultServer(gen, () => undefined);
     const proxy = await startTcpProxy(server.address);
     proxy.dropping = true;
-    const client = new gen.FaultServiceClient(proxy.address, insecure(), { retry: fast, "grpc.initial_reconnect_backoff_ms": 50 });
+    const client = new gen.FaultServiceClient(proxy.address, insecure(), withPolicy({ retry: fast, "grpc.initial_reconnect_backoff_ms": 50 }));
     setTimeout(() => (proxy.dropping = false), 150);
     const res = await client.pay({ id: "w" }, { timeoutMs: 3000, ...{ metadata: {} } }).catch((e: GrpcError) => e);
     // Without waitForReady a call fails fast while the channel is in TRANSIENT_FAILURE; either way it ran at most once.

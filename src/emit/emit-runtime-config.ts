@@ -1,5 +1,4 @@
-import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
-import type { ServicePolicyModel } from "../model/retry-policy.js";
+import type { GeneratedFile } from "@bufbuild/protoplugin";
 import type { ServiceModel } from "../model/service-model.js";
 import type { GrpckitOptions } from "../options/parse-options.js";
 import type { GeneratedValidators } from "../validate/generate-validators.js";
@@ -10,7 +9,7 @@ import type { FileImports } from "./file-imports.js";
 /**
  * Emit `<Service>RuntimeConfig`: what the generated server and client of a
  * service add to each call, passed to the runtime by `add<Service>()` and the
- * client constructor: call policies (clients), request validation (methods
+ * client constructor: request validation (methods
  * whose input type has buf.validate rules) and telemetry. Behaviour lives in
  * the runtime; this is data and references.
  */
@@ -27,19 +26,18 @@ export function emitRuntimeConfig(
       docText({
         summary:
           `What the generated server and client of ${s.desc.typeName} add to each call: ` +
-          `call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.`,
+          `request validation and telemetry.`,
         generatedFrom: `service ${s.desc.typeName}`,
       }),
     ),
   );
   const type = im.runtime("ServiceRuntimeConfig", true);
-  if (s.policies === undefined && validated.length === 0 && !options.telemetry) {
+  if (validated.length === 0 && !options.telemetry) {
     f.print(f.export("const", s.names.runtimeConfig), ": ", type, " = {};");
     f.print();
     return;
   }
   f.print(f.export("const", s.names.runtimeConfig), ": ", type, " = {");
-  if (s.policies !== undefined) emitPolicies(f, s.policies);
   if (validated.length > 0) {
     f.print("  validation: ", im.validate("requestValidation"), "({");
     for (const m of validated) {
@@ -52,28 +50,4 @@ export function emitRuntimeConfig(
   if (options.telemetry) f.print("  telemetry: ", im.telemetry("telemetryHooks"), ",");
   f.print("};");
   f.print();
-}
-
-function emitPolicies(f: GeneratedFile, p: ServicePolicyModel): void {
-  const lines: Printable[] = [];
-  const codes = (list: readonly (readonly [number, string])[]) => list.map(([n, name]) => `${n} /* ${name} */`).join(", ");
-  if (p.retry) {
-    const r = p.retry;
-    lines.push(`    retry: { maxAttempts: ${r.maxAttempts}, initialBackoffMs: ${r.initialBackoffMs}, maxBackoffMs: ${r.maxBackoffMs}, backoffMultiplier: ${r.backoffMultiplier}, retryableCodes: [${codes(r.retryableCodes)}] },`);
-  }
-  if (p.hedging) {
-    const h = p.hedging;
-    lines.push(`    hedging: { maxAttempts: ${h.maxAttempts}, hedgingDelayMs: ${h.hedgingDelayMs}, nonFatalCodes: [${codes(h.nonFatalCodes)}] },`);
-  }
-  if (p.throttling) lines.push(`    throttling: { maxTokens: ${p.throttling.maxTokens}, tokenRatio: ${p.throttling.tokenRatio} },`);
-  if (p.timeoutMs !== undefined) lines.push(`    timeoutMs: ${p.timeoutMs},`);
-  if (lines.length === 0 && p.methodTimeouts.length === 0) return;
-  f.print("  policies: {");
-  for (const line of lines) f.print(line);
-  if (p.methodTimeouts.length > 0) {
-    f.print("    methods: {");
-    for (const [name, ms] of p.methodTimeouts) f.print(`      ${name}: { timeoutMs: ${ms} },`);
-    f.print("    },");
-  }
-  f.print("  },");
 }

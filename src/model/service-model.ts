@@ -2,8 +2,6 @@ import type { DescFile, DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { indexComments } from "./comments.js";
 import { checkNames, reservedClientMembers } from "./check-names.js";
-import { buildServicePolicyModel, type ServicePolicyModel } from "./retry-policy.js";
-import type { GrpckitOptions } from "../options/parse-options.js";
 
 /** The four method kinds of gRPC; an exhaustive switch on this breaks the build when one is added. */
 export type MethodKind = "unary" | "server_streaming" | "client_streaming" | "bidi_streaming";
@@ -42,7 +40,7 @@ export interface ServiceNames {
   readonly definition: string;
   /** Client class, e.g. `UserServiceClient`. */
   readonly client: string;
-  /** The service's runtime configuration constant (policies, validation, telemetry), e.g. `UserServiceRuntimeConfig`. */
+  /** The service's runtime configuration constant (validation, telemetry), e.g. `UserServiceRuntimeConfig`. */
   readonly runtimeConfig: string;
 }
 
@@ -51,8 +49,6 @@ export interface ServiceModel {
   readonly desc: DescService;
   readonly names: ServiceNames;
   readonly methods: readonly MethodModel[];
-  /** Client call policies from the plugin options; undefined when no client is generated. */
-  readonly policies?: ServicePolicyModel | undefined;
   readonly deprecated: boolean;
   /** The proto's leading comment, without comment markers, or undefined. */
   readonly comment: string | undefined;
@@ -68,13 +64,10 @@ export interface FileModel {
  * Build the model of a file. Throws a UserError (file and element named)
  * when a generated name cannot be expressed.
  */
-export function buildFileModel(file: DescFile, options: Pick<GrpckitOptions, "client" | "resilience">): FileModel {
+export function buildFileModel(file: DescFile): FileModel {
   const services = file.services.map(buildServiceModel);
   checkNames(file, services);
-  return {
-    desc: file,
-    services: services.map((s) => ({ ...s, policies: options.client ? buildServicePolicyModel(file, s, options.resilience) : undefined })),
-  };
+  return { desc: file, services };
 }
 
 function buildServiceModel(desc: DescService): ServiceModel {

@@ -1,4 +1,4 @@
-import { defaultResilienceOptions, resilienceParsers, type ResilienceOptions } from "./parse-resilience-options.js";
+import { removedResilienceOptionError, removedResilienceOptions } from "./parse-resilience-options.js";
 
 /**
  * The plugin's own options (protoplugin parses its standard ones: `target`,
@@ -38,8 +38,6 @@ export interface GrpckitOptions {
    * run). Option `invalid_rules`.
    */
   readonly invalidRules: "error" | "runtime_error";
-  /** Retry, hedging, throttling and default deadline options of generated clients (see ResilienceOptions). */
-  readonly resilience: ResilienceOptions;
 }
 
 export const defaultOptions: GrpckitOptions = {
@@ -49,7 +47,6 @@ export const defaultOptions: GrpckitOptions = {
   telemetry: true,
   validate: true,
   invalidRules: "error",
-  resilience: defaultResilienceOptions,
 };
 
 type RawOption = { key: string; value: string };
@@ -66,9 +63,6 @@ const parsers: Record<string, Parser> = {
   },
   telemetry: (v, k) => ({ telemetry: parseBool(v, k) }),
 };
-for (const [key, parse] of Object.entries(resilienceParsers)) {
-  parsers[key] = (v, k) => ({ resilience: parse(v, k) as ResilienceOptions });
-}
 
 /**
  * Parse the options protoplugin did not recognise. Throws an Error naming the
@@ -80,6 +74,7 @@ export function parseOptions(raw: readonly RawOption[]): GrpckitOptions {
   let options: GrpckitOptions = { ...defaultOptions };
   for (const { key, value } of raw) {
     const parse = parsers[key];
+    if (parse === undefined && key in removedResilienceOptions) throw removedResilienceOptionError(key);
     if (parse === undefined) {
       const known = Object.keys(parsers).sort().join(", ");
       throw new Error(`unknown option "${key}" (protoc-gen-grpckit options: ${known}; plus protoplugin's target, import_extension, js_import_style, rewrite_imports, keep_empty_files, ts_nocheck)`);
@@ -87,8 +82,7 @@ export function parseOptions(raw: readonly RawOption[]): GrpckitOptions {
     if (seen.has(key)) throw new Error(`option "${key}" is given more than once`);
     seen.add(key);
     const parsed = parse(value, key);
-    // resilience keys each give part of one value: merge them
-    options = { ...options, ...parsed, resilience: { ...options.resilience, ...parsed.resilience } };
+    options = { ...options, ...parsed };
   }
   if (!options.server && !options.client) {
     throw new Error(`options "server=false" and "client=false" together leave nothing to generate`);

@@ -1,8 +1,8 @@
 import { create, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Metadata } from "@grpc/grpc-js";
 import { Status, grpcErrorFromServiceError, type GrpcError } from "./grpc-error.js";
-import { abortedError, earliestDeadline, firstAborted, onAnyAbort } from "./deadline.js";
-import { startClientHooks, type ClientHook, type ComposedClientHooks } from "./hooks.js";
+import { abortedError, earliestDeadline, firstAborted } from "./deadline.js";
+import { noClientHooks, startClientHooks, type ClientHook, type ComposedClientHooks } from "./hooks.js";
 import { toMetadata, type MetadataInit } from "./metadata.js";
 import { currentPropagatedContext } from "./propagation.js";
 
@@ -13,6 +13,8 @@ export interface CallSetupOptions {
   readonly metadata?: MetadataInit;
   readonly signal?: AbortSignal;
   readonly propagate?: boolean;
+  /** Called with the response headers of the attempt the call committed to. */
+  readonly onHeader?: (header: Metadata) => void;
   /** Called once when the call ends, with the final attempt's trailers (see `succeed` / `fail`). */
   readonly onTrailer?: (trailer: Metadata) => void;
 }
@@ -36,17 +38,18 @@ export interface StartedCall {
   /** Signals that cancel the call: the caller's, an inherited one, those hooks added. */
   readonly signals: readonly AbortSignal[];
   readonly hooks: ComposedClientHooks;
+  /** The caller's callbacks. */
+  readonly observers: Pick<CallSetupOptions, "onHeader">;
   /** Create the request message and run the request hooks; a failure is kept in `error`. */
   prepare(schema: DescMessage, init: unknown): unknown;
-  /** Cancel the call when any of the call's signals aborts (removed by succeed / fail). */
-  link(cancel: () => void): void;
-  /** The call succeeded: end hooks, remove listeners, then `onTrailer` with the final attempt's trailers (default: empty). */
-  succeed(trailer?: Metadata): void;
+  /** The call succeeded: end hooks, then `onTrailer` with the final attempt's trailers (default: empty). `peer`: the final attempt's. */
+  succeed(trailer?: Metadata, peer?: string): void;
   /**
-   * The call failed: convert to GrpcError, end hooks, remove listeners, then
-   * `onTrailer` with the error's trailers. Returns the error to surface.
+   * The call failed: convert to GrpcError, end hooks, then `onTrailer`
+   * with the error's trailers (unless the call ended already). Returns the
+   * error to surface.
    */
-  fail(err: unknown): GrpcError;
+  fail(err: unknown, peer?: string): GrpcError;
 }
 
 
@@ -54,7 +57,10 @@ export interface StartedCall {
  * Set up a call: resolve its deadline once (call options, else the default
  * timeout; the earlier of that and an inherited deadline), collect its
  * signals, start the client hooks (which may lower the deadline or add
- * signals).
+ * signals). A hook that throws fails the call (kept in `error`, the hooks
+ * started before it are ended).
+ *
+ * @throws TypeError on an invalid `timeoutMs` or `deadline` (callers turn it into a rejection).
  */
 export function startCall(method: DescMethod, options: CallSetupOptions, defaults: CallDefaults): StartedCall {
   const own = options.deadline === undefined && options.timeoutMs === undefined && defaults.timeoutMs !== undefined
@@ -69,8 +75,15 @@ export function startCall(method: DescMethod, options: CallSetupOptions, default
       start.signals.push(upstream.signal);
     }
   }
-  const hooks = startClientHooks(defaults.hooks, start); // shared no-op hooks when there are none: no allocation
-  return new ClientCall(start.metadata, start.deadline, start.signals, hooks, options.onTrailer);
+  let hooks: ComposedClientHooks;
+  try {
+    hooks = startClientHooks(defaults.hooks, start); // shared no-op hooks when there are none: no allocation
+  } catch (err) {
+    const call = new ClientCall(start.metadata, start.deadline, start.signals, noClientHooks, options);
+    call.error ??= err;
+    return call;
+  }
+  return new ClientCall(start.metadata, start.deadline, start.signals, hooks, options);
 }
 
 const okResult = Object.freeze({ code: Status.OK, message: "" });
@@ -78,14 +91,14 @@ const okResult = Object.freeze({ code: Status.OK, message: "" });
 /** StartedCall as a class: one allocation per call, methods shared. */
 class ClientCall implements StartedCall {
   error?: unknown;
-  private unlink: (() => void) | undefined;
+  private finished = false;
 
   constructor(
     readonly metadata: Metadata,
     readonly deadline: number,
     readonly signals: readonly AbortSignal[],
     readonly hooks: ComposedClientHooks,
-    private readonly onTrailer: ((trailer: Metadata) => void) | undefined,
+    readonly observers: CallSetupOptions,
   ) {
     const aborted = firstAborted(signals);
     if (aborted) this.error = abortedError(aborted);
@@ -102,31 +115,22 @@ class ClientCall implements StartedCall {
     }
   }
 
-  link(cancel: () => void): void {
-    this.cleanup();
-    this.unlink = onAnyAbort(this.signals, cancel);
-  }
-
-  succeed(trailer?: Metadata): void {
-    this.cleanup();
+  succeed(trailer?: Metadata, peer?: string): void {
+    this.finished = true;
     const md = trailer ?? new Metadata();
     this.hooks.trailer(md);
-    this.hooks.end(okResult);
-    this.onTrailer?.(md);
+    this.hooks.end(peer === undefined ? okResult : { code: Status.OK, message: "", peer });
+    this.observers.onTrailer?.(md);
   }
 
-  fail(err: unknown): GrpcError {
-    this.cleanup();
+  fail(err: unknown, peer?: string): GrpcError {
     const error = grpcErrorFromServiceError(err);
+    if (this.finished) return error;
+    this.finished = true;
     this.hooks.trailer(error.metadata);
-    this.hooks.end({ code: error.code, message: error.rawMessage, error });
-    this.onTrailer?.(error.metadata);
+    this.hooks.end(peer === undefined ? { code: error.code, message: error.rawMessage, error } : { code: error.code, message: error.rawMessage, error, peer });
+    this.observers.onTrailer?.(error.metadata);
     return error;
-  }
-
-  private cleanup(): void {
-    this.unlink?.();
-    this.unlink = undefined;
   }
 }
 
@@ -135,15 +139,16 @@ class ClientCall implements StartedCall {
  * (`Infinity` when there is none): the earlier of `deadline` and
  * `now + timeoutMs`.
  *
- * @throws RangeError if `timeoutMs` is negative or not a number.
+ * @throws TypeError if `timeoutMs` is negative or not a number, or `deadline` is not a valid time.
  */
 export function resolveDeadline(options: Pick<CallSetupOptions, "deadline" | "timeoutMs">): number {
   let deadline = Infinity;
   if (options.deadline !== undefined) {
     deadline = options.deadline instanceof Date ? options.deadline.getTime() : options.deadline;
+    if (typeof deadline !== "number" || Number.isNaN(deadline)) throw new TypeError(`deadline must be a Date or milliseconds since the epoch, got ${String(options.deadline)}`);
   }
   if (options.timeoutMs !== undefined) {
-    if (!(options.timeoutMs >= 0)) throw new RangeError(`timeoutMs must be a number >= 0, got ${options.timeoutMs}`);
+    if (typeof options.timeoutMs !== "number" || !(options.timeoutMs >= 0)) throw new TypeError(`timeoutMs must be a number >= 0, got ${options.timeoutMs}`);
     deadline = Math.min(deadline, Date.now() + options.timeoutMs);
   }
   return deadline;

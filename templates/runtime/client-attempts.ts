@@ -1,184 +1,171 @@
-import type { Client, ClientDuplexStream, ClientUnaryCall, Metadata, ServiceError, StatusObject } from "@grpc/grpc-js";
-import type { StartedCall } from "./call-setup.js";
-import { grpcErrorFromServiceError } from "./grpc-error.js";
+import type { Client, Metadata, ServiceError, StatusObject } from "@grpc/grpc-js";
+import type { AttemptHandle, AttemptSink, OpenAttempt } from "./call-engine.js";
 import type { methodDefinition } from "./definition.js";
-import type { ComposedClientHooks } from "./hooks.js";
 import { passThrough, sendRequests, type AttemptState, type RequestReplay } from "./request-replay.js";
-import type { Attempt, AttemptDone, AttemptsFinished } from "./retry.js";
 
 type Definition = ReturnType<typeof methodDefinition>;
 
-/** Callback on the response headers of a call (the trailers are reported once per call, by StartedCall). */
-export interface Observers {
-  readonly onHeader?: (header: Metadata) => void;
-}
-
-/** What every attempt of one call shares. */
-export interface AttemptContext {
+/**
+ * The attempts of each method kind, as the call engine (call-engine.ts)
+ * opens them: one grpc-js call per attempt, its events reported to the
+ * engine's sink. Each adapter only translates events; retry, commit and
+ * settling are the engine's.
+ *
+ * @internal
+ */
+export interface AttemptTarget {
   readonly client: Client;
   readonly def: Definition;
-  readonly metadata: Metadata;
   /** Absolute deadline, ms since the Unix epoch (Infinity = none): the same for all attempts, so `grpc-timeout` shrinks. */
   readonly deadline: number;
-  readonly hooks: ComposedClientHooks;
-  readonly observers: Observers;
 }
 
-/** A unary or client-streaming attempt. */
-export interface CallAttempt<T> extends Attempt {
-  /** The response, once the attempt succeeded. */
-  readonly value: T | undefined;
-  /** The trailers of this attempt, once it ended. */
-  readonly trailer: Metadata | undefined;
+interface GrpcCall {
+  cancel(): void;
+  getPeer(): string;
+  on(event: "metadata", l: (md: Metadata) => void): unknown;
+  on(event: "status", l: (s: StatusObject) => void): unknown;
 }
 
-/**
- * One attempt of a unary call. Each attempt sends a copy of the request
- * metadata. `done` is called once the status (and trailers) arrived;
- * `onCommit` when the response headers arrive (hedging cancels the other
- * attempts then). A class, to keep the per-call cost of the unary path low.
- */
-export class UnaryAttempt<T> implements CallAttempt<T> {
-  committed = false;
-  value: T | undefined;
-  trailer: Metadata | undefined;
-  private readonly call: ClientUnaryCall;
-
-  constructor(ctx: AttemptContext, message: unknown, done: AttemptDone, onCommit?: () => void) {
-    let error: ServiceError | null = null;
-    this.call = ctx.client.makeUnaryRequest(
-      ctx.def.path,
-      ctx.def.requestSerialize,
-      ctx.def.responseDeserialize,
-      message,
-      ctx.metadata.clone(),
-      { deadline: ctx.deadline },
-      (err, value) => {
-        if (err) error = err;
-        else this.value = value as T;
-      },
-    );
-    this.call.on("metadata", (header: Metadata) => {
-      this.committed = true;
-      onCommit?.();
-      ctx.hooks.header(header);
-      ctx.observers.onHeader?.(header);
-    });
-    // grpc-js calls the callback before it emits "status" (an OK status can come with an error: no response message)
-    this.call.on("status", (s: StatusObject) => {
-      this.trailer = s.metadata;
-      done(error ?? (s.code === 0 ? null : s));
-    });
-  }
+/** The handle of one grpc-js call (a class: no closures per attempt). */
+class CallHandle implements AttemptHandle {
+  constructor(protected readonly call: GrpcCall) {}
 
   cancel(): void {
     this.call.cancel();
   }
+
+  peer(): string {
+    try {
+      const p = this.call.getPeer();
+      return p === "unknown" ? "" : p;
+    } catch {
+      return "";
+    }
+  }
+}
+
+/** The handle of a streaming call: backpressure, and the request side's commit. */
+class StreamHandle extends CallHandle {
+  constructor(
+    call: GrpcCall,
+    private readonly stream: { pause(): unknown; resume(): unknown } | undefined,
+    private readonly replay: RequestReplay | undefined,
+  ) {
+    super(call);
+  }
+
+  requestsCommitted(): boolean {
+    return this.replay !== undefined && (this.replay.overflowed || this.replay.failed);
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
+  }
+}
+
+/** Unary attempts of `message`. */
+export function unaryAttempts(t: AttemptTarget, message: unknown): OpenAttempt {
+  return (metadata, sink) => {
+    let error: ServiceError | null = null;
+    let value: unknown;
+    const call = t.client.makeUnaryRequest(t.def.path, t.def.requestSerialize, t.def.responseDeserialize, message, metadata, { deadline: t.deadline }, (err, v) => {
+      if (err) error = err;
+      else value = v;
+    });
+    call.on("metadata", (md: Metadata) => sink.header(md));
+    // grpc-js calls the callback before it emits "status" (an OK status can come with an error: no response message)
+    call.on("status", (s: StatusObject) => {
+      if (error === null && s.code === 0) sink.message(value);
+      sink.status(error ?? (s.code === 0 ? null : s), s.metadata);
+    });
+    return new CallHandle(call);
+  };
 }
 
 /**
- * Start one attempt of a client-streaming call: send the requests from
- * `replay` (the kept ones first), resolve with the response once the status
- * arrived. The attempt is committed once the response headers arrived, the
- * retry buffer overflowed, or pulling a request failed; in the last case it
- * fails with that error.
+ * Client-streaming attempts: each sends the requests from `replay` (the
+ * kept ones first). Pulling a request that fails ends the call with that
+ * error (`sink.fail`).
  */
-export function startClientStreamAttempt<T>(ctx: AttemptContext, replay: RequestReplay, done: AttemptDone): CallAttempt<T> {
-  const state: AttemptState = { ended: false };
-  let headerSeen = false;
-  let trailer: Metadata | undefined;
-  let requestFailure: { readonly error: unknown } | undefined;
-  let outcome: { err: ServiceError | null; value: unknown } | undefined;
-  const call = ctx.client.makeClientStreamRequest(ctx.def.path, passThrough, ctx.def.responseDeserialize, ctx.metadata.clone(), { deadline: ctx.deadline }, (err, value) => {
-    outcome = { err, value };
-  });
-  call.on("metadata", (header: Metadata) => {
-    headerSeen = true;
-    ctx.hooks.header(header);
-    ctx.observers.onHeader?.(header);
+export function clientStreamAttempts(t: AttemptTarget, replay: RequestReplay): OpenAttempt {
+  return (metadata, sink) => {
+    const state: AttemptState = { ended: false };
+    let outcome: { err: ServiceError | null; value: unknown } | undefined;
+    const call = t.client.makeClientStreamRequest(t.def.path, passThrough, t.def.responseDeserialize, metadata, { deadline: t.deadline }, (err, value) => {
+      outcome = { err, value };
+    });
+    call.on("metadata", (md: Metadata) => sink.header(md));
+    call.on("status", (s: StatusObject) => {
+      state.ended = true;
+      const err = outcome?.err ?? (s.code === 0 ? null : s);
+      if (err === null) sink.message(outcome?.value);
+      sink.status(err, s.metadata);
+    });
+    sendRequests(call, replay, state).catch((error: unknown) => {
+      if (state.ended) return;
+      sink.fail(error);
+    });
+    return new StreamHandle(call, undefined, replay);
+  };
+}
+
+/** The readable side of a grpc-js server-streaming or bidi call. */
+interface ResponseStream extends GrpcCall {
+  on(event: string, l: (...args: never[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/**
+ * Report a response stream to the sink: each message, then the status once
+ * both the status arrived and every message grpc-js buffered before it was
+ * read ("end"), so a slow reader gets every message sent before the error.
+ */
+function readResponses(call: ResponseStream, sink: AttemptSink): void {
+  let status: { error: unknown; trailer: Metadata } | undefined;
+  let ended = false;
+  let failure: unknown = null;
+  const report = () => {
+    if (status !== undefined && ended) sink.status(status.error, status.trailer);
+  };
+  call.on("metadata", (md: Metadata) => sink.header(md));
+  call.on("data", (m: unknown) => sink.message(m));
+  call.on("error", (err: unknown) => (failure = err)); // grpc-js emits it right after push(null), before the buffered messages are read
+  call.on("end", () => {
+    ended = true;
+    report();
   });
   call.on("status", (s: StatusObject) => {
-    state.ended = true;
-    trailer = s.metadata;
-    if (requestFailure !== undefined) done(requestFailure.error);
-    else done(outcome?.err ?? (s.code === 0 ? null : s));
+    status = { error: s.code === 0 ? null : (failure ?? s), trailer: s.metadata };
+    report();
   });
-  sendRequests(call, replay, state).catch((error: unknown) => {
-    if (state.ended) return;
-    requestFailure = { error };
-    call.cancel();
-  });
-  return {
-    cancel: () => call.cancel(),
-    get committed() {
-      return headerSeen || replay.overflowed || replay.failed;
-    },
-    get value() {
-      return outcome?.value as T | undefined;
-    },
-    get trailer() {
-      return trailer;
-    },
+}
+
+/** Server-streaming attempts of `message`. */
+export function serverStreamAttempts(t: AttemptTarget, message: unknown): OpenAttempt {
+  return (metadata, sink) => {
+    const call = t.client.makeServerStreamRequest(t.def.path, t.def.requestSerialize, t.def.responseDeserialize, message, metadata, { deadline: t.deadline });
+    readResponses(call as unknown as ResponseStream, sink);
+    return new StreamHandle(call, call, undefined);
   };
 }
 
-/**
- * Open one attempt of a bidi call and send it the requests from `replay`.
- * If pulling a request fails, `requestFailure` aborts with the error (the
- * call fails with it, unretried) and the attempt is cancelled.
- */
-export function openBidiAttempt(ctx: AttemptContext, replay: RequestReplay, requestFailure: AbortController): ClientDuplexStream<unknown, unknown> {
-  const call = ctx.client.makeBidiStreamRequest(ctx.def.path, passThrough, ctx.def.responseDeserialize, ctx.metadata.clone(), { deadline: ctx.deadline });
-  const state: AttemptState = { ended: false };
-  call.once("status", () => (state.ended = true));
-  sendRequests(call, replay, state).catch((err: unknown) => {
-    if (state.ended) return;
-    requestFailure.abort(grpcErrorFromServiceError(err));
-    call.cancel();
-  });
-  return call;
-}
-
-/**
- * The `finish` callback of a unary or client-streaming call's attempts:
- * run the response hooks on the winner's response and succeed with its
- * trailers, or fail; then settle the call's promise. Releases the request
- * replay (if any) either way.
- */
-export function settleCall<T>(
-  started: StartedCall,
-  resolve: (value: T) => void,
-  reject: (error: unknown) => void,
-  replay?: RequestReplay,
-): AttemptsFinished<CallAttempt<T>> {
-  return (error, winner) => {
-    replay?.close();
-    try {
-      if (error !== undefined || winner === undefined) return reject(started.fail(error));
-      const response = winner.value as T;
-      try {
-        started.hooks.response(response);
-      } catch (hookErr) {
-        return reject(started.fail(hookErr));
-      }
-      started.succeed(winner.trailer);
-      resolve(response);
-    } catch (callbackErr) {
-      reject(callbackErr); // an onTrailer callback threw
-    }
+/** Bidi attempts: each sends the requests from `replay` and reads the responses. */
+export function bidiAttempts(t: AttemptTarget, replay: RequestReplay): OpenAttempt {
+  return (metadata, sink) => {
+    const call = t.client.makeBidiStreamRequest(t.def.path, passThrough, t.def.responseDeserialize, metadata, { deadline: t.deadline });
+    const state: AttemptState = { ended: false };
+    call.once("status", () => (state.ended = true));
+    readResponses(call as unknown as ResponseStream, sink);
+    sendRequests(call, replay, state).catch((error: unknown) => {
+      if (state.ended) return;
+      sink.fail(error);
+    });
+    return new StreamHandle(call, call, replay);
   };
-}
-
-/** The grpc-js events a streaming call emits that observers care about. */
-interface ObservableCall {
-  on(event: "metadata", l: (m: Metadata) => void): unknown;
-}
-
-/** Forward a streaming call's headers to the hooks and observers. */
-export function observeCall(call: ObservableCall, ctx: Pick<AttemptContext, "hooks" | "observers">, onHeader?: () => void): void {
-  call.on("metadata", (header) => {
-    onHeader?.();
-    ctx.hooks.header(header);
-    ctx.observers.onHeader?.(header);
-  });
 }

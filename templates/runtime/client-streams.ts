@@ -1,121 +1,127 @@
-import type { ClientDuplexStream, ClientReadableStream, Metadata, StatusObject } from "@grpc/grpc-js";
-import type { StartedCall } from "./call-setup.js";
-import { observeCall, type AttemptContext } from "./client-attempts.js";
-import { abortedError, firstAborted, sleep } from "./deadline.js";
-import { GrpcError, Status, grpcErrorFromServiceError } from "./grpc-error.js";
-import type { CallResult } from "./hooks.js";
-import type { RetryController } from "./retry.js";
-import { readMessages } from "./streams.js";
+import type { CallConsumer, CallEngine } from "./call-engine.js";
+import { Status, grpcErrorFromServiceError, type GrpcError } from "./grpc-error.js";
+import type { ComposedClientHooks } from "./hooks.js";
 
-type ResponseCall = ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>;
-
-/** What a response iterator needs. */
-export interface ResponseIteratorInit {
-  readonly started: StartedCall;
-  readonly controller: RetryController;
-  readonly ctx: Pick<AttemptContext, "hooks" | "observers">;
-  /** Start one attempt of the call. */
-  readonly open: () => ResponseCall;
-  /** Aborts when sending the requests failed (bidi): the iteration throws its reason, without retrying. */
-  readonly requestFailure?: AbortSignal;
-  /** Whether the call committed for a reason of the request side (bidi: the retry buffer overflowed). */
-  readonly requestsCommitted?: () => boolean;
-  /** Called once when the call is over (bidi: release the retry buffer). */
-  readonly release?: () => void;
-}
+/** Messages queued before the committed attempt is paused (HTTP/2 flow control then stops the server). */
+const highWaterMark = 16;
 
 /**
- * The responses of a server-streaming or bidi call. A failed attempt is
- * retried (per the controller's policy) only while the response has not
- * started: once headers or a message arrived the call is committed, so a
- * stream is never replayed half-way. Leaving the loop early cancels the call.
- * `onTrailer` gets the final attempt's trailers, once.
+ * The consumer side of a server-streaming or bidi call: an async iterator
+ * over the messages of the attempt the engine committed to. Every message
+ * received before the status is delivered before the error. `return()` and
+ * `throw()` end the call (CANCELLED for the hooks; no attempt starts after
+ * that) and settle a pending `next()` with `done`.
+ *
+ * @internal
  */
-export function createResponseIterator<T>(init: ResponseIteratorInit): AsyncIterator<T> {
-  const { started, controller, ctx } = init;
-  let call: ResponseCall | undefined;
-  let inner: AsyncIterator<T> | undefined;
-  let committed = false;
-  let done = false;
-  let trailer: Metadata | undefined;
-  const finish = () => {
-    done = true;
-    init.release?.();
-  };
+export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
+  private readonly queue: T[] = [];
+  private outcome: { error: GrpcError | undefined } | undefined;
+  private waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  private left = false;
+  private engine: CallEngine | undefined;
+  private paused = false;
 
-  const openAttempt = (backoffMs: number, previous?: CallResult) => {
-    controller.begin(backoffMs, previous);
-    const c = init.open();
-    call = c;
-    observeCall(c, ctx, () => (committed = true));
-    c.on("status", (s: StatusObject) => {
-      if (call === c) trailer = s.metadata;
-    });
-    started.link(() => c.cancel());
-    inner = readMessages<T>(c, { signal: init.requestFailure })[Symbol.asyncIterator]();
-  };
+  constructor(
+    private readonly hooks: ComposedClientHooks,
+    private readonly begin: (consumer: ResponseQueue<T>) => CallEngine,
+  ) {}
 
-  /** After a failed attempt: retry (true) or give up with the error to throw. */
-  const recover = async (err: unknown): Promise<true | GrpcError> => {
-    call?.cancel();
-    const aborted = firstAborted(started.signals);
-    if (aborted) return abortedError(aborted);
-    if (init.requestFailure?.aborted) return grpcErrorFromServiceError(init.requestFailure.reason);
-    const error = grpcErrorFromServiceError(err);
-    const delay = controller.retryDelay(error, committed || (init.requestsCommitted?.() ?? false));
-    if (delay === undefined) return error;
-    try {
-      await sleep(delay, started.signals);
-    } catch (sleepErr) {
-      return grpcErrorFromServiceError(sleepErr);
+  message(message: unknown): void {
+    this.queue.push(message as T);
+    if (this.queue.length >= highWaterMark && !this.paused) {
+      this.paused = true;
+      this.engine?.pause();
     }
-    openAttempt(delay, { code: error.code, message: error.rawMessage, error });
-    return true;
-  };
+    this.wake();
+  }
 
-  return {
-    async next() {
-      if (done) return { done: true, value: undefined };
-      if (inner === undefined) openAttempt(0);
-      for (;;) {
-        try {
-          const result = await inner!.next();
-          if (result.done) {
-            finish();
-            controller.succeeded();
-            started.succeed(trailer);
-          } else {
-            committed = true;
-            started.hooks.response(result.value);
-          }
-          return result;
-        } catch (err) {
-          const outcome = await recover(err);
-          if (outcome === true) continue;
-          finish();
-          throw started.fail(outcome);
-        }
+  end(error: GrpcError | undefined): void {
+    this.outcome = { error };
+    this.wake();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.engine === undefined && !this.left) {
+      this.engine = this.begin(this);
+      this.engine.start();
+    }
+    const r = this.take();
+    if (r !== undefined) return r;
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<T>> {
+    this.leave(new Error("the caller stopped reading the response stream"));
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.leave(error);
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this;
+  }
+
+  /** The consumer let go: end the call as CANCELLED (hooks see `cause`), drop what is queued, settle a pending next(). */
+  private leave(cause: unknown): void {
+    if (this.left) return;
+    this.left = true;
+    this.queue.length = 0;
+    this.engine ??= this.begin(this); // left before the first next(): the hooks started with the iterator still end, nothing is sent
+    this.engine.cancel(grpcErrorFromServiceError({ code: Status.CANCELLED, details: "the caller stopped reading the response stream", cause }));
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.resolve({ done: true, value: undefined });
+  }
+
+  /** The next result if one is ready: a message, then the end (done or the error). */
+  private take(): Promise<IteratorResult<T>> | undefined {
+    if (this.left) return Promise.resolve({ done: true, value: undefined });
+    if (this.queue.length > 0) {
+      const value = this.queue.shift() as T;
+      if (this.paused && this.queue.length < highWaterMark / 2) {
+        this.paused = false;
+        this.engine?.resume();
       }
-    },
-    async return() {
-      if (!done) {
-        finish();
-        // grpc-js emits the CANCELLED status as an "error" event after inner.return() detached
-        // the iterator's listener: without this one it would be an uncaught exception.
-        call?.on("error", () => {});
-        call?.cancel();
-        started.fail(new GrpcError(Status.CANCELLED, "the caller stopped reading the response stream"));
+      try {
+        this.hooks.response(value);
+      } catch (err) {
+        this.left = true;
+        this.queue.length = 0;
+        this.engine?.cancel(err);
+        return Promise.reject(this.outcome?.error ?? grpcErrorFromServiceError(err));
       }
-      await inner?.return?.();
-      return { done: true, value: undefined };
-    },
-  };
+      return Promise.resolve({ done: false, value });
+    }
+    if (this.outcome === undefined) return undefined;
+    this.left = true;
+    if (this.outcome.error !== undefined) return Promise.reject(this.outcome.error);
+    return Promise.resolve({ done: true, value: undefined });
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    if (w === undefined) return;
+    this.waiting = undefined;
+    const r = this.take();
+    if (r === undefined) this.waiting = w;
+    else r.then(w.resolve, w.reject);
+  }
 }
 
-/** An iterator that fails with `error` at once. */
+/** An iterator that fails with `error` at its first `next()`. */
 export function failingIterator<T>(error: unknown): AsyncIterator<T> {
+  let failed = false;
   return {
-    next: () => Promise.reject(error),
+    next: () => {
+      if (failed) return Promise.resolve({ done: true, value: undefined });
+      failed = true;
+      return Promise.reject(error);
+    },
     return: async () => ({ done: true, value: undefined }),
+    throw: async (e?: unknown) => Promise.reject(e),
   };
 }

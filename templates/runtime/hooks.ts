@@ -21,6 +21,8 @@ export interface CallResult {
   readonly message: string;
   /** What the handler threw (server) or the GrpcError the call failed with (client). */
   readonly error?: unknown;
+  /** Client: the peer (`host:port`, grpc-js `getPeer()`) of the attempt the call ended with, when known. */
+  readonly peer?: string;
 }
 
 /** Per-call callbacks of a server hook. All optional. */
@@ -148,7 +150,7 @@ export interface ComposedClientHooks {
 }
 
 /** The composed hooks of a call without hooks (shared: no per-call allocation). */
-const noClientHooks: ComposedClientHooks = {
+export const noClientHooks: ComposedClientHooks = {
   attempt: () => {},
   request: () => {},
   response: () => {},
@@ -157,10 +159,25 @@ const noClientHooks: ComposedClientHooks = {
   end: () => {},
 };
 
-/** Start the client hooks of one call and compose them (first = outermost). */
+/**
+ * Start the client hooks of one call and compose them (first = outermost).
+ *
+ * @throws what a hook threw, after ending (with UNKNOWN and that error) the hooks started before it.
+ */
 export function startClientHooks(hooks: readonly ClientHook[], start: ClientCallStart): ComposedClientHooks {
   if (hooks.length === 0) return noClientHooks;
-  const started = startAll(hooks, (h) => h(start));
+  const begun: ClientCallHooks[] = [];
+  let started: ClientCallHooks[] | undefined;
+  try {
+    started = startAll(hooks, (h) => {
+      const r = h(start);
+      if (r) begun.push(r);
+      return r;
+    });
+  } catch (error) {
+    for (let i = begun.length - 1; i >= 0; i--) begun[i]?.end?.({ code: 2 as Status, message: "a client hook failed at call start", error });
+    throw error;
+  }
   if (started === undefined) return noClientHooks;
   let ended = false;
   return {

@@ -68,22 +68,17 @@ export {
   checkHedgingPolicy,
   checkRetryPolicy,
   checkThrottlePolicy,
-  defaultHedgingPolicy,
   defaultRetryPolicy,
-  defaultThrottlePolicy,
   isHedgeable,
   isIdempotent,
   retryableStatusCodes,
   type HedgingPolicy,
-  type MethodPolicy,
   type RetryPolicy,
-  type ServicePolicies,
   type ThrottlePolicy,
 } from "./retry-policy.js";
-export { planMethod, resolveClientPolicies, type ClientResilienceOverrides, type MethodPlan, type ResilienceOverrides } from "./retry-options.js";
+export { durationMs, parseServiceConfig, type CallPolicies, type GrpcMethodConfig, type GrpcServiceConfig, type MethodPlan } from "./grpc-service-config.js";
 export { RetryThrottle } from "./retry-throttle.js";
-export { RetryController, runWithRetries, type Attempt, type RetryPlan } from "./retry.js";
-export { runHedged, type HedgingPlan } from "./retry-hedging.js";
+export { previousAttemptsKey } from "./retry.js";
 export { abortedError, earliestDeadline, onAnyAbort, sleep } from "./deadline.js";
 export { currentPropagatedContext, runWithPropagatedContext, type PropagatedContext } from "./propagation.js";
 /** @internal Per-server state for the production server kit; not public API. */

@@ -4,61 +4,40 @@ import { Status } from "./grpc-error.js";
 
 /**
  * Retry, hedging and throttling policies of gRFC A6 ("gRPC Retry Design"),
- * with durations in milliseconds. Generated clients carry the defaults from
- * the plugin options in a per-service table; a client (ClientOptions) and a
- * call (CallOptions) can override them.
+ * with durations in milliseconds, as parsed from a client's `serviceConfig`
+ * (see grpc-service-config.ts). The one set of defaults is here.
  */
 
 /** gRFC A6 `retryPolicy`. Applied only to methods with `idempotency_level` IDEMPOTENT or NO_SIDE_EFFECTS. */
 export interface RetryPolicy {
-  /** Attempts in total, the first included; >= 1 (1 = no retries). Plugin default 5. */
+  /** Attempts in total, the first included; >= 1 (1 = no retries). Default 5. */
   readonly maxAttempts: number;
-  /** Backoff before the first retry, ms, > 0. Plugin default 100. */
+  /** Backoff before the first retry, ms, > 0. Default 100. */
   readonly initialBackoffMs: number;
-  /** Cap of the backoff, ms, >= initialBackoffMs. Plugin default 1000. */
+  /** Cap of the backoff, ms, >= initialBackoffMs. Default 1000. */
   readonly maxBackoffMs: number;
-  /** Growth factor of the backoff per retry, > 0. Plugin default 2. */
+  /** Growth factor of the backoff per retry, > 0. Default 2. */
   readonly backoffMultiplier: number;
-  /** Status codes that allow a retry; only the codes in `retryableStatusCodes` below. Plugin default [UNAVAILABLE]. */
+  /** Status codes that allow a retry; only the codes in `retryableStatusCodes` below. Default [UNAVAILABLE]. */
   readonly retryableCodes: readonly Status[];
 }
 
 /** gRFC A6 `hedgingPolicy`. Applied only to unary methods with `idempotency_level` NO_SIDE_EFFECTS. */
 export interface HedgingPolicy {
-  /** Attempts in total, the first included; >= 1. Plugin default 3. */
+  /** Attempts in total, the first included; 1 to 5 (gRFC A6 caps higher values at 5). No default: set by `hedgingPolicy`. */
   readonly maxAttempts: number;
-  /** Delay between hedged attempts, ms, >= 0. Plugin default 100. */
+  /** Delay between hedged attempts, ms, >= 0 (`hedgingDelay`, default 0). */
   readonly hedgingDelayMs: number;
-  /** Codes after which the next hedged attempt starts at once; any other failure ends the call. Plugin default [UNAVAILABLE]. */
+  /** Codes after which the next hedged attempt starts at once; any other failure ends the call (`nonFatalStatusCodes`, default none). */
   readonly nonFatalCodes: readonly Status[];
 }
 
 /** gRFC A6 `retryThrottling`: a token bucket per client (channel). */
 export interface ThrottlePolicy {
-  /** Bucket size, in (0, 1000]. Each failed attempt takes 1 token; retries and hedges stop while tokens <= maxTokens / 2. Plugin default 10. */
+  /** Bucket size, in (0, 1000]. Each failed attempt takes 1 token; retries and hedges stop while tokens <= maxTokens / 2. No default: throttling is off unless `retryThrottling` is configured. */
   readonly maxTokens: number;
-  /** Tokens each successful call gives back, in (0, 1]. Plugin default 0.1. */
+  /** Tokens each successful call gives back, in (0, 1]. */
   readonly tokenRatio: number;
-}
-
-/** Per-method settings of a generated service's table. */
-export interface MethodPolicy {
-  /** Default timeout of the method's calls, ms; undefined = no default deadline. */
-  readonly timeoutMs?: number;
-}
-
-/** The policy table a generated client passes to its transport. */
-export interface ServicePolicies {
-  /** Retry policy for idempotent methods; undefined = policy retries off. */
-  readonly retry?: RetryPolicy;
-  /** Hedging policy for NO_SIDE_EFFECTS unary methods; undefined = off. */
-  readonly hedging?: HedgingPolicy;
-  /** Retry throttling; undefined = off. */
-  readonly throttling?: ThrottlePolicy;
-  /** Default timeout of every call, ms; undefined = none. */
-  readonly timeoutMs?: number;
-  /** Per-method overrides by `localName`. */
-  readonly methods?: Readonly<Record<string, MethodPolicy>>;
 }
 
 /** Codes a policy may name: every other code (INVALID_ARGUMENT, FAILED_PRECONDITION, PERMISSION_DENIED, ...) means the request itself is wrong and is never retried. */
@@ -70,7 +49,11 @@ export const retryableStatusCodes: readonly Status[] = [
   Status.UNKNOWN,
 ];
 
-/** The defaults of the plugin options, also used when a client overrides only part of a policy. */
+/**
+ * The retry policy of idempotent methods (idempotency_level IDEMPOTENT or
+ * NO_SIDE_EFFECTS) that no `methodConfig` entry covers: 5 attempts, backoff
+ * 0.1 s doubling up to 1 s (full jitter), on UNAVAILABLE only.
+ */
 export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   maxAttempts: 5,
   initialBackoffMs: 100,
@@ -78,16 +61,8 @@ export const defaultRetryPolicy: RetryPolicy = Object.freeze({
   backoffMultiplier: 2,
   retryableCodes: Object.freeze([Status.UNAVAILABLE]),
 });
-export const defaultHedgingPolicy: HedgingPolicy = Object.freeze({
-  maxAttempts: 3,
-  hedgingDelayMs: 100,
-  nonFatalCodes: Object.freeze([Status.UNAVAILABLE]),
-});
-export const defaultThrottlePolicy: ThrottlePolicy = Object.freeze({ maxTokens: 10, tokenRatio: 0.1 });
-
 /**
- * Problems with a retry policy, as sentences (empty = valid). Shared by the
- * plugin (errors naming the method) and the runtime (RangeError).
+ * Problems with a retry policy, as sentences (empty = valid).
  */
 export function checkRetryPolicy(p: RetryPolicy): string[] {
   const problems: string[] = [];
@@ -104,7 +79,7 @@ export function checkHedgingPolicy(p: HedgingPolicy): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(p.maxAttempts) || p.maxAttempts < 1) problems.push(`maxAttempts must be an integer >= 1, got ${p.maxAttempts}`);
   if (!(p.hedgingDelayMs >= 0)) problems.push(`hedgingDelayMs must be >= 0, got ${p.hedgingDelayMs}`);
-  problems.push(...checkCodes("nonFatalCodes", p.nonFatalCodes));
+  if (p.nonFatalCodes.length > 0) problems.push(...checkCodes("nonFatalCodes", p.nonFatalCodes));
   return problems;
 }
 

@@ -1,64 +1,40 @@
-import { GrpcError, grpcErrorFromServiceError } from "./grpc-error.js";
-import { abortedError, firstAborted, onAnyAbort, sleep } from "./deadline.js";
+import type { Metadata } from "@grpc/grpc-js";
 import { serverPushbackMs } from "./error-details.js";
-import type { AttemptInfo, CallResult, ComposedClientHooks } from "./hooks.js";
-import { backoffDelayMs, type RetryPolicy } from "./retry-policy.js";
+import type { GrpcError } from "./grpc-error.js";
+import { backoffDelayMs, type HedgingPolicy, type RetryPolicy } from "./retry-policy.js";
 import type { RetryThrottle } from "./retry-throttle.js";
 
 /**
- * The retry loop of gRFC A6, owned by the runtime (grpc-js's own policy
- * retries stay off: the channel gets no `retryPolicy`; grpc-js keeps only its
- * transparent retries of attempts that never reached the server's handler).
+ * The decisions of gRFC A6 for one call, without timers or I/O (the call
+ * engine, call-engine.ts, acts on them): whether and when a failed attempt
+ * is retried, whether another hedge may start.
+ *
+ * @internal
  */
-
-/** What decides whether and when a failed attempt is retried. */
-export interface RetryPlan {
-  /** The policy, or undefined when the method is not retried (not idempotent, or retries off). */
-  readonly policy: RetryPolicy | undefined;
-  readonly throttle: RetryThrottle | undefined;
-  /** The call's absolute deadline, ms since the Unix epoch; Infinity = none. */
-  readonly deadline: number;
-  readonly hooks: ComposedClientHooks;
-  /** Source of jitter in [0, 1); default Math.random. */
-  readonly random?: () => number;
-}
-
-/**
- * Counts the attempts of one call, tells the hooks about each one, and
- * decides after a failure whether to retry and after how long.
- */
-export class RetryController {
-  /** The number of the attempt in flight (1 = first). */
-  attempt = 0;
+export class RetryDecisions {
   private backoffRetry = 0;
 
-  constructor(private readonly plan: RetryPlan) {}
-
-  /** An attempt starts: count it and call the `attempt` hooks. */
-  begin(backoffMs: number, previous?: CallResult): void {
-    this.attempt++;
-    const info: AttemptInfo = previous === undefined ? { attempt: this.attempt, backoffMs } : { attempt: this.attempt, backoffMs, previous };
-    this.plan.hooks.attempt(info);
-  }
-
-  /** The call succeeded (gives a token back to the throttle). */
-  succeeded(): void {
-    if (this.plan.policy !== undefined) this.plan.throttle?.recordSuccess();
-  }
+  constructor(
+    private readonly retry: RetryPolicy | undefined,
+    private readonly hedging: HedgingPolicy | undefined,
+    private readonly throttle: RetryThrottle | undefined,
+    private readonly random: () => number = Math.random,
+  ) {}
 
   /**
-   * After a failed attempt: milliseconds to wait before the next one, or
-   * undefined to give up and surface `error`. No retry when the response had
-   * started (`committed`: headers or a message received), the code is not
-   * in the policy, attempts are used up, the server's pushback says no, the
-   * throttle is below half, or the wait would reach the deadline.
+   * After attempt number `attempts` failed with `error`: milliseconds to
+   * wait before the next one, or undefined to give up. No retry when the
+   * call committed (response started, retry buffer exceeded), the code is not
+   * retryable, attempts are used up, the server's pushback is negative, the
+   * throttle is at or below half, or the wait would reach `deadline` (ms
+   * since the epoch).
    */
-  retryDelay(error: GrpcError, committed: boolean): number | undefined {
-    const policy = this.plan.policy;
+  retryDelay(error: GrpcError, committed: boolean, attempts: number, deadline: number): number | undefined {
+    const policy = this.retry;
     if (policy === undefined || !policy.retryableCodes.includes(error.code)) return undefined;
-    this.plan.throttle?.recordFailure();
-    if (committed || this.attempt >= policy.maxAttempts) return undefined;
-    if (this.plan.throttle !== undefined && !this.plan.throttle.allowsRetry()) return undefined;
+    this.throttle?.recordFailure();
+    if (committed || attempts >= policy.maxAttempts) return undefined;
+    if (this.throttle !== undefined && !this.throttle.allowsRetry()) return undefined;
     const pushback = serverPushbackMs(error);
     if (pushback !== undefined && pushback < 0) return undefined;
     let delay: number;
@@ -67,73 +43,52 @@ export class RetryController {
       this.backoffRetry = 0; // gRFC A6: after pushback, backoff starts again from initialBackoff
     } else {
       this.backoffRetry++;
-      delay = backoffDelayMs(policy, this.backoffRetry, this.plan.random);
+      delay = backoffDelayMs(policy, this.backoffRetry, this.random);
     }
-    if (Date.now() + delay >= this.plan.deadline) return undefined;
-    return delay;
+    return Date.now() + delay >= deadline ? undefined : delay;
+  }
+
+  /** Whether a hedged attempt (number `attempts + 1`) may start now. */
+  mayHedge(attempts: number): boolean {
+    return this.hedging !== undefined && attempts < this.hedging.maxAttempts && (this.throttle?.allowsRetry() ?? true);
+  }
+
+  /** The delay between hedges, ms. */
+  get hedgingDelayMs(): number {
+    return this.hedging?.hedgingDelayMs ?? 0;
+  }
+
+  /**
+   * After a hedged attempt failed: `"fatal"` ends the call with its error;
+   * otherwise the delay before the next hedge (the server's pushback, or
+   * 0), or `"stop"` (negative pushback: no more hedges, those in flight go on).
+   */
+  afterHedgeFailure(error: GrpcError, committed: boolean): number | "fatal" | "stop" {
+    if (committed || !this.hedging!.nonFatalCodes.includes(error.code)) return "fatal";
+    this.throttle?.recordFailure();
+    const pushback = serverPushbackMs(error);
+    if (pushback !== undefined && pushback < 0) return "stop";
+    return pushback ?? 0;
   }
 }
 
-/** One attempt of a unary-like call. */
-export interface Attempt {
-  /** Cancel the attempt (the call is over or was cancelled). */
-  cancel(): void;
-  /** True once the response started (headers or a message): the call is committed to this attempt. */
-  readonly committed: boolean;
-}
-
-/** Called once when an attempt ended: `null` on success, else what it failed with. */
-export type AttemptDone = (error: unknown) => void;
-
-/** Called once when the call's attempts are over: the attempt that succeeded, or the error to surface. */
-export type AttemptsFinished<A> = (error: GrpcError | undefined, winner: A | undefined) => void;
+/** The request header of gRFC A6 that tells the server how many attempts came before this one. */
+export const previousAttemptsKey = "grpc-previous-rpc-attempts";
 
 /**
- * Run attempts one after another until one succeeds or retrying must stop,
- * then call `finish` once: with the attempt that succeeded, or with the last
- * attempt's error, or with CANCELLED (or the upstream reason) when a signal
- * aborts. Each attempt is cancelled when a signal aborts; a pending backoff
- * sleep ends at once, leaving no timer. Callback-based, so a call that
- * succeeds at once allocates no promise here.
+ * The metadata of attempt number `attempt` (1 = first): a copy of the
+ * call's, with `grpc-previous-rpc-attempts` on retries and hedges (gRFC A6).
+ * A retry of a call with a deadline waits for the channel to be ready
+ * (grpc-js `waitForReady`) rather than failing fast while it reconnects:
+ * the deadline and the call's cancellation bound the wait.
+ *
+ * @internal
  */
-export function runWithRetries<A extends Attempt>(
-  controller: RetryController,
-  signals: readonly AbortSignal[],
-  startAttempt: (done: AttemptDone) => A,
-  finish: AttemptsFinished<A>,
-): void {
-  let backoffMs = 0;
-  let previous: CallResult | undefined;
-  const next = (): void => {
-    const aborted = firstAborted(signals);
-    if (aborted) return finish(abortedError(aborted), undefined);
-    controller.begin(backoffMs, previous);
-    let abortedBy: AbortSignal | undefined;
-    let unlink = noop;
-    let attempt: A | undefined;
-    const onDone = (err: unknown): void => {
-      unlink();
-      if (err === null) {
-        controller.succeeded();
-        return finish(undefined, attempt);
-      }
-      if (abortedBy) return finish(abortedError(abortedBy), undefined);
-      const error = grpcErrorFromServiceError(err);
-      const delay = controller.retryDelay(error, attempt!.committed);
-      if (delay === undefined) return finish(error, undefined);
-      backoffMs = delay;
-      previous = { code: error.code, message: error.rawMessage, error };
-      sleep(delay, signals).then(next, (sleepErr: unknown) => finish(grpcErrorFromServiceError(sleepErr), undefined));
-    };
-    // an attempt that ends while it is being started reports once it is known
-    attempt = startAttempt((err) => (attempt === undefined ? queueMicrotask(() => onDone(err)) : onDone(err)));
-    const a = attempt;
-    unlink = onAnyAbort(signals, (s) => {
-      abortedBy = s;
-      a.cancel();
-    });
-  };
-  next();
+export function attemptMetadata(base: Metadata, attempt: number, hasDeadline: boolean): Metadata {
+  const md = base.clone();
+  if (attempt > 1) {
+    md.set(previousAttemptsKey, String(attempt - 1));
+    if (hasDeadline) md.setOptions({ ...md.getOptions(), waitForReady: true });
+  }
+  return md;
 }
-
-function noop(): void {}

@@ -1,5 +1,4 @@
 import type { ClientHook, ServerHook } from "./hooks.js";
-import type { ServicePolicies } from "./retry-policy.js";
 
 /**
  * A feature that adds hooks to the generated servers and clients of a
@@ -20,8 +19,6 @@ export interface HookProvider {
  * functions and client constructor pass to the runtime. All parts optional.
  */
 export interface ServiceRuntimeConfig {
-  /** Call policies from the plugin options (clients only): retries, hedging, throttling, timeouts (gRFC A6). */
-  readonly policies?: ServicePolicies;
   /** Telemetry (`@grpckit/runtime/telemetry`): its hooks are the outermost. */
   readonly telemetry?: HookProvider;
   /** Request validation (`@grpckit/runtime/validate`): its hooks are the innermost. */

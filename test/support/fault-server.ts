@@ -9,14 +9,22 @@ import { mulberry32 } from "./prng.js";
 export type FaultsModule = any;
 
 let cached: Promise<FaultsModule> | undefined;
+let generatedDir: string | undefined;
 
 /** Generate (real protoc, our plugin with its default resilience options) and import the faults fixture. */
 export function loadFaults(): Promise<FaultsModule> {
   cached ??= (async () => {
     const out = generateFixtures(["resilience/v1/faults.proto"], "target=ts,telemetry=false,validate=false");
+    generatedDir = out;
     return import(`${out}/resilience/v1/faults_grpckit.ts`);
   })();
   return cached;
+}
+
+/** The protoc-gen-es module of the faults fixture (its `FaultService` descriptor). */
+export async function loadFaultsPb(): Promise<FaultsModule> {
+  await loadFaults();
+  return import(`${generatedDir}/resilience/v1/faults_pb.ts`);
 }
 
 /** Counts handler executions per method and per request id. */
@@ -134,4 +142,42 @@ export async function startTcpProxy(target: string): Promise<{ address: string; 
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Policy knobs of a test client, in milliseconds, turned into a standard service config by {@link withPolicy}. */
+export interface TestPolicy {
+  readonly retry?: { maxAttempts?: number; initialBackoffMs?: number; maxBackoffMs?: number; backoffMultiplier?: number; retryableCodes?: readonly number[] };
+  readonly hedging?: { maxAttempts?: number; hedgingDelayMs?: number; nonFatalCodes?: readonly number[] };
+  readonly retryThrottling?: { maxTokens: number; tokenRatio: number } | false;
+}
+
+const seconds = (ms: number) => `${ms / 1000}s`;
+
+/**
+ * Client options with `serviceConfig` built from `policy` for every method
+ * of resilience.v1.FaultService (defaults as the runtime's: 5 attempts,
+ * 0.1 s doubling to 1 s, UNAVAILABLE); other options pass through.
+ */
+export function withPolicy<T extends object>(options: T & TestPolicy): Omit<T, keyof TestPolicy> & { serviceConfig: object } {
+  const { retry, hedging, retryThrottling, ...rest } = options;
+  const entry: Record<string, unknown> = { name: [{ service: "resilience.v1.FaultService" }] };
+  if (retry) {
+    entry["retryPolicy"] = {
+      maxAttempts: retry.maxAttempts ?? 5,
+      initialBackoff: seconds(retry.initialBackoffMs ?? 100),
+      maxBackoff: seconds(retry.maxBackoffMs ?? 1000),
+      backoffMultiplier: retry.backoffMultiplier ?? 2,
+      retryableStatusCodes: retry.retryableCodes ?? ["UNAVAILABLE"],
+    };
+  }
+  if (hedging) {
+    entry["hedgingPolicy"] = {
+      maxAttempts: hedging.maxAttempts ?? 3,
+      hedgingDelay: seconds(hedging.hedgingDelayMs ?? 0),
+      nonFatalStatusCodes: hedging.nonFatalCodes ?? ["UNAVAILABLE"],
+    };
+  }
+  const serviceConfig: Record<string, unknown> = { methodConfig: [entry] };
+  if (retryThrottling) serviceConfig["retryThrottling"] = retryThrottling;
+  return { ...(rest as Omit<T, keyof TestPolicy>), serviceConfig };
 }

@@ -1,13 +1,13 @@
 import type { Metadata } from "@grpc/grpc-js";
 import { SpanKind, context, propagation, trace, type Attributes, type Span } from "@opentelemetry/api";
 import type { AttemptInfo, CallResult, ClientCallHooks, ClientHook } from "../hooks.js";
-import { addMetadataAttributes, parseTarget } from "./attributes.js";
+import { addMetadataAttributes, buildPeerAttributes, parseTarget, type Endpoint } from "./attributes.js";
 import { CallRecorder, type RecorderConfig } from "./call-recorder.js";
 import { metadataSetter } from "./metadata-carrier.js";
 import { createMethodTelemetryCache, type MethodTelemetry } from "./method-telemetry.js";
 import type { ClientTelemetryOptions } from "./options.js";
 import { TelemetrySource, type RpcInstruments } from "./providers.js";
-import { emitsOld, parseSemconvMode } from "./semconv.js";
+import { attr, emitsOld, parseSemconvMode } from "./semconv.js";
 
 export { spanName } from "./method-telemetry.js";
 
@@ -16,7 +16,9 @@ export { spanName } from "./method-telemetry.js";
  * is the application's):
  * - a CLIENT span named `pkg.Service/Method`, child of the active context,
  *   with the RPC attributes of the selected semantic conventions
- *   (`server.address` / `server.port` from `options.target`), message events
+ *   (`server.address` / `server.port` from `options.target`;
+ *   `network.peer.address` / `network.peer.port` of the attempt the call
+ *   ended with, when known and different from the target), message events
  *   on streaming calls, retry-attempt events (`grpckit.attempt`, with the
  *   backoff waited) and the final status; the span status is ERROR for every
  *   non-OK code, with the status message;
@@ -56,7 +58,7 @@ export function createClientTelemetryHook(options: ClientTelemetryOptions = {}):
     propagation.inject(callContext, start.metadata, metadataSetter);
     const recording = span?.isRecording() ? span : undefined;
     if (recording === undefined && active.instruments === undefined) return undefined;
-    return new ClientCallTelemetry(recording, active.instruments, info, config, responseKeys);
+    return new ClientCallTelemetry(recording, active.instruments, info, config, responseKeys, server);
   };
 }
 
@@ -70,6 +72,7 @@ class ClientCallTelemetry extends CallRecorder implements ClientCallHooks {
     info: MethodTelemetry,
     config: RecorderConfig,
     private readonly responseKeys: readonly string[],
+    private readonly server: Endpoint | undefined,
   ) {
     super(span, instruments, info, config);
   }
@@ -92,6 +95,14 @@ class ClientCallTelemetry extends CallRecorder implements ClientCallHooks {
   }
 
   end(result: CallResult): void {
-    this.finish(result, this.headerAttributes);
+    let attributes = this.headerAttributes;
+    // network.peer.address / network.peer.port of the final attempt's connection: recommended by the
+    // RPC semantic conventions "if different than server.address" (a resolved name, a balanced target)
+    if (this.span !== undefined && result.peer !== undefined) {
+      const peer = buildPeerAttributes(result.peer);
+      const address = peer[attr.networkPeerAddress];
+      if (address !== undefined && (address !== this.server?.address || peer[attr.networkPeerPort] !== this.server?.port)) attributes = { ...attributes, ...peer };
+    }
+    this.finish(result, attributes);
   }
 }

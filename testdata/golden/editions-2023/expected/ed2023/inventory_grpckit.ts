@@ -20,15 +20,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 export const InventoryServiceDefinition: ServiceDefinition = createServiceDefinition(InventoryService);
 
 /**
- * What the generated server and client of inventory.v1.InventoryService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of inventory.v1.InventoryService add to each call: request validation and telemetry.
  *
  * @generated from service inventory.v1.InventoryService
  */
 export const InventoryServiceRuntimeConfig: ServiceRuntimeConfig = {
-  policies: {
-    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-    throttling: { maxTokens: 10, tokenRatio: 0.1 },
-  },
   telemetry: telemetryHooks,
 };
 

@@ -20,7 +20,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 export const LegacyLookupDefinition: ServiceDefinition = createServiceDefinition(LegacyLookup);
 
 /**
- * What the generated server and client of legacy.LegacyLookup add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of legacy.LegacyLookup add to each call: request validation and telemetry.
  *
  * @generated from service legacy.LegacyLookup
  */

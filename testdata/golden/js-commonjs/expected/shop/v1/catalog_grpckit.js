@@ -17,15 +17,11 @@ const telemetry_1 = require("@grpckit/runtime/telemetry");
  */
 exports.CatalogServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_pb_1.CatalogService);
 /**
- * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
 exports.CatalogServiceRuntimeConfig = {
-    policies: {
-        retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-        throttling: { maxTokens: 10, tokenRatio: 0.1 },
-    },
     telemetry: telemetry_1.telemetryHooks,
 };
 /**
@@ -123,7 +119,7 @@ exports.CatalogServiceClient = CatalogServiceClient;
  */
 exports.AdminServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_pb_1.AdminService);
 /**
- * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */

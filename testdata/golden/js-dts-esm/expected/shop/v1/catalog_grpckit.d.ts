@@ -17,7 +17,7 @@ import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
  */
 export declare const CatalogServiceDefinition: ServiceDefinition;
 /**
- * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
@@ -142,7 +142,7 @@ export declare class CatalogServiceClient {
  */
 export declare const AdminServiceDefinition: ServiceDefinition;
 /**
- * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */

@@ -14,15 +14,11 @@ import { telemetryHooks } from "@grpckit/runtime/telemetry";
  */
 export const CatalogServiceDefinition = createServiceDefinition(CatalogService);
 /**
- * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
 export const CatalogServiceRuntimeConfig = {
-    policies: {
-        retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-        throttling: { maxTokens: 10, tokenRatio: 0.1 },
-    },
     telemetry: telemetryHooks,
 };
 /**
@@ -117,7 +113,7 @@ export class CatalogServiceClient {
  */
 export const AdminServiceDefinition = createServiceDefinition(AdminService);
 /**
- * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */

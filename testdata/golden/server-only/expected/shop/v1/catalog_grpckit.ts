@@ -22,7 +22,7 @@ import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
 export const CatalogServiceDefinition: ServiceDefinition = createServiceDefinition(CatalogService);
 
 /**
- * What the generated server and client of shop.v1.CatalogService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
@@ -103,7 +103,7 @@ export function addPartialCatalogService(server: Server, impl: Partial<CatalogSe
 export const AdminServiceDefinition: ServiceDefinition = createServiceDefinition(AdminService);
 
 /**
- * What the generated server and client of shop.v1.AdminService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */

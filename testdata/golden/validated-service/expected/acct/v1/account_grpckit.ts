@@ -21,15 +21,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 export const AccountServiceDefinition: ServiceDefinition = createServiceDefinition(AccountService);
 
 /**
- * What the generated server and client of acct.v1.AccountService add to each call: call policies from the plugin options (gRFC A6; durations in milliseconds), request validation and telemetry.
+ * What the generated server and client of acct.v1.AccountService add to each call: request validation and telemetry.
  *
  * @generated from service acct.v1.AccountService
  */
 export const AccountServiceRuntimeConfig: ServiceRuntimeConfig = {
-  policies: {
-    retry: { maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 1000, backoffMultiplier: 2, retryableCodes: [14 /* UNAVAILABLE */] },
-    throttling: { maxTokens: 10, tokenRatio: 0.1 },
-  },
   validation: requestValidation({
     "/acct.v1.AccountService/CreateAccount": validateCreateAccountRequest,
     "/acct.v1.AccountService/GetAccount": validateGetAccountRequest,
