@@ -95,6 +95,6 @@ describe("output shape per option", () => {
     const out = text(generate("target=ts,runtime_import=@acme/grpc-runtime"));
     expect(out).toMatch(/from "@acme\/grpc-runtime"/);
     expect(out).not.toContain("@grpckit/runtime");
-    expect(text(clientOnly)).toMatch(/from "protoc-gen-grpckit\/runtime"/);
+    expect(text(clientOnly)).toMatch(/from "@grpckit\/runtime"/);
   });
 });
