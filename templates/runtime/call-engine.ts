@@ -146,7 +146,7 @@ export class CallEngine {
   /** Start the call (the first attempt), unless it is already cancelled. */
   start(): void {
     const { started } = this.init;
-    if (started.error !== undefined) return this.end(grpcErrorFromServiceError(started.error));
+    if (started.error !== undefined) return this.end(grpcErrorFromServiceError(started.error, "local"));
     for (const s of started.signals) if (s.aborted) return this.end(abortedError(s));
     this.unlink = onAnyAbort(started.signals, (s) => this.end(abortedError(s)));
     this.launch(0);
@@ -159,7 +159,7 @@ export class CallEngine {
 
   /** End the call from outside (the caller stopped reading, a response hook threw). */
   cancel(error: unknown): void {
-    this.end(grpcErrorFromServiceError(error));
+    this.end(grpcErrorFromServiceError(error, "local"));
   }
 
   /** Backpressure of streaming calls: pause / resume the committed attempt. */
@@ -186,7 +186,7 @@ export class CallEngine {
       rec.handle = this.init.open(md, rec);
     } catch (err) {
       this.inFlight.delete(rec);
-      return this.end(grpcErrorFromServiceError(err)); // a hook or grpc-js threw: a local failure, never retried
+      return this.end(grpcErrorFromServiceError(err, "local")); // a hook or grpc-js threw: a local failure, never retried
     }
     if (this.init.plan.hedging !== undefined && !this.ended) this.scheduleHedge(this.decisions.hedgingDelayMs);
   }
@@ -291,14 +291,14 @@ export class CallEngine {
         started.succeed(last?.trailer, peer);
         return this.consumer.end(undefined, last?.value);
       } catch (err) {
-        failure = grpcErrorFromServiceError(err); // a response hook or onTrailer threw
+        failure = grpcErrorFromServiceError(err, "local"); // a response hook or onTrailer threw
       }
     }
     let surfaced: GrpcError;
     try {
       surfaced = started.fail(failure, peer);
     } catch (err) {
-      surfaced = grpcErrorFromServiceError(err); // an end hook or onTrailer threw: still settle the caller
+      surfaced = grpcErrorFromServiceError(err, "local"); // an end hook or onTrailer threw: still settle the caller
     }
     this.consumer.end(surfaced, undefined);
   }
@@ -306,5 +306,5 @@ export class CallEngine {
 
 /** The error of a call that would start an attempt after client.close(). */
 function closedError(): GrpcError {
-  return grpcErrorFromServiceError({ code: Status.UNAVAILABLE, details: "the client was closed" });
+  return grpcErrorFromServiceError({ code: Status.UNAVAILABLE, details: "the client was closed" }, "local");
 }

@@ -71,7 +71,7 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
     this.left = true;
     this.queue.length = 0;
     this.engine ??= this.begin(this); // left before the first next(): the hooks started with the iterator still end, nothing is sent
-    this.engine.cancel(grpcErrorFromServiceError({ code: Status.CANCELLED, details: "the caller stopped reading the response stream", cause }));
+    this.engine.cancel(grpcErrorFromServiceError({ code: Status.CANCELLED, details: "the caller stopped reading the response stream", cause }, "local"));
     const w = this.waiting;
     this.waiting = undefined;
     w?.resolve({ done: true, value: undefined });
@@ -92,7 +92,7 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
         this.left = true;
         this.queue.length = 0;
         this.engine?.cancel(err);
-        return Promise.reject(this.outcome?.error ?? grpcErrorFromServiceError(err));
+        return Promise.reject(this.outcome?.error ?? grpcErrorFromServiceError(err, "local"));
       }
       return Promise.resolve({ done: false, value });
     }

@@ -12,12 +12,12 @@ import { GrpcError, Status } from "./grpc-error.js";
  * The GrpcError a call fails with when one of its signals aborted: the
  * reason itself if it is a GrpcError (e.g. the DEADLINE_EXCEEDED or
  * CANCELLED of an upstream call whose deadline and cancellation were
- * inherited), else CANCELLED with the reason as `cause`.
+ * inherited), else CANCELLED with the reason as `cause`; origin `"local"`.
  */
 export function abortedError(signal: AbortSignal): GrpcError {
   const reason: unknown = signal.reason;
-  if (reason instanceof GrpcError) return new GrpcError(reason.code, reason.rawMessage, { cause: reason });
-  return new GrpcError(Status.CANCELLED, "call cancelled", { cause: reason });
+  if (reason instanceof GrpcError) return new GrpcError(reason.code, reason.rawMessage, { cause: reason, origin: "local" });
+  return new GrpcError(Status.CANCELLED, "call cancelled", { cause: reason, origin: "local" });
 }
 
 /** The first aborted signal, or undefined. */

@@ -33,6 +33,16 @@ export class GrpcError extends Error {
   override name = "GrpcError";
   /** The status code. */
   readonly code: Status;
+  /**
+   * Where the error was made (see {@link GrpcErrorOrigin}): `"app"` for one
+   * constructed by application code (the default), `"peer"` for one a client
+   * made from a status it received, `"local"` for a failure of this process
+   * (a client hook, call credentials or interceptor threw, the client was
+   * closed, the caller cancelled). A server forwards `"app"` and `"peer"`
+   * errors (a peer's without its hop-specific `grpc-*` trailers) and answers
+   * INTERNAL for `"local"` ones.
+   */
+  readonly origin: GrpcErrorOrigin;
   /** The status message as sent on the wire (`grpc-message`), without the code prefix. */
   readonly rawMessage: string;
   /** Trailing metadata: sent with the status by a server, received with it by a client. */
@@ -48,6 +58,7 @@ export class GrpcError extends Error {
     super(`[${Status[code] ?? code}] ${message}`, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = code;
     this.rawMessage = message;
+    this.origin = options?.origin ?? "app";
     this.metadata = options?.metadata ?? new Metadata();
     if (options?.details !== undefined && options.details.length > 0) {
       this.decodedDetails = [...options.details];
@@ -90,7 +101,39 @@ export class GrpcError extends Error {
   toStatusObject(): StatusObject {
     return { code: this.code, details: this.rawMessage, metadata: this.metadata };
   }
+
+  /**
+   * Whether `value` is a GrpcError made by any copy of this runtime (the ESM
+   * and the CommonJS builds loaded in one process each have their own class):
+   * true for an Error carrying the brand `Symbol.for("@grpckit/runtime.GrpcError.v1")`.
+   * `value instanceof GrpcError` uses the same test (`Symbol.hasInstance`),
+   * as connect-es's ConnectError does.
+   */
+  static isGrpcError(value: unknown): value is GrpcError {
+    return value instanceof Error && (value as unknown as Record<symbol, unknown>)[grpcErrorBrand] === true;
+  }
+
+  /** `instanceof GrpcError` across copies of the runtime; subclasses keep the prototype-chain test. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== GrpcError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return GrpcError.isGrpcError(value);
+  }
 }
+
+/** The brand every copy of the runtime puts on GrpcError.prototype. */
+const grpcErrorBrand = Symbol.for("@grpckit/runtime.GrpcError.v1");
+Object.defineProperty(GrpcError.prototype, grpcErrorBrand, { value: true });
+
+/** Whether `value` is a GrpcError made by any copy of the runtime (see `GrpcError.isGrpcError`). */
+export const isGrpcError = (value: unknown): value is GrpcError => GrpcError.isGrpcError(value);
+
+/**
+ * Where a GrpcError was made: `"app"` (application code threw it),
+ * `"peer"` (a client received it as a call's status: code, message and
+ * trailers come from the server, or from grpc-js's transport), `"local"`
+ * (this process failed: its text must not reach the wire).
+ */
+export type GrpcErrorOrigin = "app" | "peer" | "local";
 
 /** Options of a GrpcError. */
 export interface GrpcErrorOptions {
@@ -100,20 +143,34 @@ export interface GrpcErrorOptions {
   readonly cause?: unknown;
   /** Error details, e.g. `[packDetail(BadRequestSchema, {...})]`. Default: none. */
   readonly details?: readonly Any[];
+  /** Where the error was made. Default `"app"`. */
+  readonly origin?: GrpcErrorOrigin;
 }
 
 /**
  * Convert what a grpc-js client call failed with (a `ServiceError`: `code`,
  * `details`, `metadata`) into a GrpcError. Anything else becomes UNKNOWN
- * with the error's message.
+ * with the error's message, origin `"local"`.
+ *
+ * @param origin - the origin to give the result. Default: `"peer"` for a
+ *   grpc-js status (`"local"` when grpc-js reports that call credentials
+ *   failed: its text is this process's exception), `"local"` for anything
+ *   else. Passing `"local"` re-labels a GrpcError of another origin (a copy
+ *   with the same code, message and trailers, the original as `cause`).
  */
-export function grpcErrorFromServiceError(err: unknown): GrpcError {
-  if (err instanceof GrpcError) return err;
+export function grpcErrorFromServiceError(err: unknown, origin?: GrpcErrorOrigin): GrpcError {
+  if (err instanceof GrpcError) {
+    if (origin !== "local" || err.origin === "local") return err;
+    return new GrpcError(err.code, err.rawMessage, { metadata: err.metadata, cause: err, origin });
+  }
   if (typeof err === "object" && err !== null && "code" in err && typeof err.code === "number") {
     const e = err as { code: number; details?: unknown; message?: unknown; metadata?: unknown };
     const details = typeof e.details === "string" ? e.details : typeof e.message === "string" ? e.message : "";
     const metadata = e.metadata instanceof Metadata ? e.metadata : undefined;
-    return new GrpcError(e.code, details, { metadata, cause: err });
+    return new GrpcError(e.code, details, { metadata, cause: err, origin: origin ?? (details.startsWith(pluginFailurePrefix) ? "local" : "peer") });
   }
-  return new GrpcError(Status.UNKNOWN, err instanceof Error ? err.message : String(err), { cause: err });
+  return new GrpcError(Status.UNKNOWN, err instanceof Error ? err.message : String(err), { cause: err, origin: "local" });
 }
+
+/** How grpc-js starts the status of a call whose call credentials threw (load-balancing-call.ts). */
+const pluginFailurePrefix = "Getting metadata from plugin failed";

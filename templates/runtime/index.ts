@@ -8,6 +8,9 @@
 export { GrpcError, Status, grpcErrorFromServiceError, type StatusObject } from "./grpc-error.js";
 export { createServiceDefinition, methodDefinition, methodPath } from "./definition.js";
 export { addServiceImplementation, type ServerOptions } from "./server.js";
+export { isGrpcError, type GrpcErrorOrigin } from "./grpc-error.js";
+export { bearerAuthenticator, unauthenticatedMessage, type Authenticator, type ServerAuthOptions } from "./server-auth.js";
+export { concurrentCalls, defaultOverloadPushbackMs, type ServerLimitOptions } from "./server-limits.js";
 export { clientHooksOf, serverHooksOf, type HookProvider, type ServiceRuntimeConfig } from "./service-config.js";
 export type { HandlerContext } from "./server-context.js";
 export { ClientTransport, createClientTransport, resolveDeadline, type CallOptions, type ClientOptions, type RequestStream } from "./client.js";

@@ -16,7 +16,14 @@ export interface PropagatedContext {
   readonly signal: AbortSignal;
 }
 
-const storage = new AsyncLocalStorage<PropagatedContext>();
+/**
+ * One AsyncLocalStorage per process, on `globalThis` under a `Symbol.for`
+ * key: the ESM and the CommonJS builds of this package, loaded in one
+ * process, then see each other's server calls.
+ */
+const storageKey = Symbol.for("@grpckit/runtime.propagation.v1");
+const globalScope = globalThis as { [storageKey]?: AsyncLocalStorage<PropagatedContext> };
+const storage: AsyncLocalStorage<PropagatedContext> = (globalScope[storageKey] ??= new AsyncLocalStorage<PropagatedContext>());
 
 /** Run `fn` with `context` as the propagated context of everything it starts. */
 export function runWithPropagatedContext<T>(context: PropagatedContext, fn: () => T): T {

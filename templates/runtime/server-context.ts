@@ -5,6 +5,7 @@ import { GrpcError, Status } from "./grpc-error.js";
 import { mergeMetadata } from "./metadata.js";
 import { methodPath } from "./definition.js";
 import type { ServerState } from "./server-registry.js";
+import { authContextOf, peerIdentity, type PeerIdentity } from "./security/peer-identity.js";
 
 /**
  * What a handler knows about the call it serves. One per call.
@@ -37,6 +38,18 @@ export interface HandlerContext {
   readonly draining: AbortSignal;
   /** The peer's address, e.g. `127.0.0.1:53412` (grpc-js `getPeer()`). */
   readonly peer: string;
+  /**
+   * What `ServerOptions.authenticate` returned for this call (set before the
+   * handler runs); `undefined` when the service has no `authenticate`.
+   */
+  readonly principal: unknown;
+  /**
+   * The verified TLS identity of the client (certificate subject, SANs,
+   * serial), read on first access from grpc-js `getAuthContext()` (grpc-js
+   * >= 1.14): `undefined` on plaintext, without a client certificate, and on
+   * older grpc-js versions. See `@grpckit/runtime/security`.
+   */
+  readonly peerIdentity: PeerIdentity | undefined;
   /**
    * Response headers. Entries added before the first response message (or
    * before `sendHeader()`) are sent as headers. If the call fails before
@@ -89,8 +102,12 @@ export interface ServerCallState {
   errorTrailers(): Metadata;
 }
 
-/** Start tracking a grpc-js server call. */
-export function startServerCall(call: SurfaceCall, method: DescMethod, server?: Pick<ServerState, "draining">): ServerCallState {
+/**
+ * Start tracking a grpc-js server call.
+ *
+ * @param release - called once by `finish()` (a concurrency slot, see server-limits.ts)
+ */
+export function startServerCall(call: SurfaceCall, method: DescMethod, server?: Pick<ServerState, "draining">, release?: () => void): ServerCallState {
   const controller = new AbortController();
   const deadline = toEpochMs(call.getDeadline());
   const responseHeader = new Metadata();
@@ -98,6 +115,7 @@ export function startServerCall(call: SurfaceCall, method: DescMethod, server?: 
   let headerSent = false;
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
+  let identity: PeerIdentity | undefined | null = null;
 
   const abort = (code: Status, message: string) => {
     if (!finished && !controller.signal.aborted) controller.abort(new GrpcError(code, message));
@@ -127,6 +145,11 @@ export function startServerCall(call: SurfaceCall, method: DescMethod, server?: 
       return server?.draining ?? neverAborted;
     },
     peer: call.getPeer(),
+    principal: undefined,
+    get peerIdentity() {
+      if (identity === null) identity = peerIdentity(authContextOf(call));
+      return identity;
+    },
     responseHeader,
     responseTrailer,
     sendHeader() {
@@ -148,6 +171,7 @@ export function startServerCall(call: SurfaceCall, method: DescMethod, server?: 
       finished = true;
       if (timer !== undefined) clearTimeout(timer);
       call.off("cancelled", onCancelled);
+      release?.();
     },
     errorTrailers() {
       if (headerSent) return responseTrailer;

@@ -12,24 +12,31 @@ import type {
 } from "@grpc/grpc-js";
 import { Metadata } from "@grpc/grpc-js";
 import { createServiceDefinition, methodPath } from "./definition.js";
-import { GrpcError, Status, type StatusObject } from "./grpc-error.js";
-import { startServerCall, type ServerCallState, type SurfaceCall } from "./server-context.js";
+import { Status, type GrpcError, type StatusObject } from "./grpc-error.js";
+import { startServerCall, type HandlerContext, type ServerCallState, type SurfaceCall } from "./server-context.js";
 import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
-import { mergeMetadata } from "./metadata.js";
 import { runWithPropagatedContext } from "./propagation.js";
 import { readMessages, writeMessage } from "./streams.js";
 import { recordService, serverStateOf } from "./server-registry.js";
+import { methodLimits, type ServerLimitOptions } from "./server-limits.js";
+import { authenticationStep, type ServerAuthOptions } from "./server-auth.js";
+import { failureStatus } from "./server-errors.js";
 
 /**
- * Options for registering a service implementation.
+ * Options for registering a service implementation: hooks and validation,
+ * authentication (`authenticate`, see server-auth.ts) and limits
+ * (`maxConcurrentCalls`, `maxConcurrentCallsPerMethod`, `overloadPushbackMs`,
+ * `maxTimeoutMs`, see server-limits.ts).
  */
-export interface ServerOptions {
+export interface ServerOptions extends ServerAuthOptions, ServerLimitOptions {
   /**
-   * Called with every error a handler throws that is not a GrpcError. The
-   * client receives INTERNAL with the generic message "internal error"
-   * (nothing of the error's text or stack goes on the wire). Default: log the
-   * error with `console.error`, naming the method.
+   * Called with every error a handler throws that is not a GrpcError, or is
+   * a GrpcError of origin `"local"` (a client call made by the handler failed
+   * in this process: a hook, call credentials or interceptor threw, the
+   * client was closed). The client receives INTERNAL with the generic message
+   * "internal error" (nothing of the error's text or stack goes on the wire).
+   * Default: log the error with `console.error`, naming the method.
    */
   readonly onInternalError?: (error: unknown, path: string) => void;
   /** Hooks run for every call, first = outermost (see `ServerHook`), after telemetry and before validation. Default: none. */
@@ -91,43 +98,64 @@ export function addServiceImplementation(
 function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler, options: ServerOptions, hookList: readonly ServerHook[]): UntypedHandleCall {
   const report = options.onInternalError ?? defaultReport;
   const serverState = serverStateOf(server);
+  const limits = methodLimits(server, method, options);
+  const release = limits?.release;
+  const auth = authenticationStep(options);
   const serve = (call: SurfaceCall): ServedCall => {
-    const state = startServerCall(call, method, serverState);
+    const state = startServerCall(call, method, serverState, release);
     return { method, state, hooks: startServerHooks(hookList, method, state.context), report };
   };
+  const handler = kindHandler(method, fn, serve, auth);
+  return limits === undefined ? handler : limits.guard(handler);
+}
+
+type AuthStep = ((ctx: HandlerContext) => Promise<void>) | undefined;
+
+function kindHandler(method: DescMethod, fn: AnyHandler, serve: (call: SurfaceCall) => ServedCall, auth: AuthStep): UntypedHandleCall {
   switch (method.methodKind) {
     case "unary":
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const c = serve(call);
-        respondOnce(c, () => {
+        const run = () => {
           c.hooks.request(call.request);
           return fn(call.request as never, c.state.context as never);
-        }, callback);
+        };
+        respondOnce(c, auth === undefined ? run : () => auth(c.state.context).then(run), callback);
       };
     case "server_streaming":
       return (call: ServerWritableStream<unknown, unknown>) => {
         const c = serve(call);
-        respondStream(c, call, () => {
+        const run = () => {
           c.hooks.request(call.request);
           return fn(call.request as never, c.state.context as never) as AsyncIterable<unknown>;
-        });
+        };
+        respondStream(c, call, auth === undefined ? run : () => afterAuth(auth, c.state.context, run));
       };
     case "client_streaming":
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const c = serve(call);
-        respondOnce(c, () => fn(requestsOf(c, call) as never, c.state.context as never), callback);
+        const run = () => fn(requestsOf(c, call) as never, c.state.context as never);
+        respondOnce(c, auth === undefined ? run : () => auth(c.state.context).then(run), callback);
       };
     case "bidi_streaming":
       return (call: ServerDuplexStream<unknown, unknown>) => {
         const c = serve(call);
-        respondStream(c, call, () => fn(requestsOf(c, call) as never, c.state.context as never) as AsyncIterable<unknown>);
+        const run = () => fn(requestsOf(c, call) as never, c.state.context as never) as AsyncIterable<unknown>;
+        respondStream(c, call, auth === undefined ? run : () => afterAuth(auth, c.state.context, run));
       };
   }
 }
 
+/** The responses of a streaming handler that runs once the call is authenticated. */
+async function* afterAuth(auth: NonNullable<AuthStep>, ctx: HandlerContext, run: () => AsyncIterable<unknown>): AsyncIterable<unknown> {
+  await auth(ctx);
+  yield* run();
+}
+
 /** The request messages of a client-streaming or bidi call, each passed through the hooks. */
 async function* requestsOf(c: ServedCall, call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) {
-  for await (const message of readMessages(call, { signal: c.state.context.signal })) {
+  // confirmEnd: a cancelled request stream throws CANCELLED instead of ending (grpc-js half-closes, then resets).
+  for await (const message of readMessages(call, { signal: c.state.context.signal, confirmEnd: true })) {
     c.hooks.request(message);
     yield message;
   }
@@ -191,21 +219,13 @@ function endAborted(c: ServedCall, error?: unknown): void {
   c.hooks.end({ code: reason.code, message: reason.rawMessage, error });
 }
 
-/** Send the status for a failed handler; unknown errors become INTERNAL and are reported locally. */
+/** Send the status for a failed handler (see `failureStatus`). */
 function fail(c: ServedCall, err: unknown, send: (status: StatusObject & { message: string }) => void): void {
   const { state, hooks } = c;
   if (state.context.signal.aborted) return endAborted(c, err);
   const trailers = state.errorTrailers();
   state.finish();
-  let status: StatusObject;
-  if (err instanceof GrpcError) {
-    const metadata = trailers.clone();
-    mergeMetadata(metadata, err.metadata);
-    status = { code: err.code, details: err.rawMessage, metadata };
-  } else {
-    c.report(err, state.context.path);
-    status = { code: Status.INTERNAL, details: "internal error", metadata: trailers };
-  }
+  const status = failureStatus(err, trailers, c.report, state.context.path);
   hooks.end({ code: status.code, message: status.details, error: err });
   send({ ...status, message: status.details });
 }

@@ -13,6 +13,18 @@ export interface ReadMessagesOptions {
    * stops reading, and HTTP/2 flow control stops the peer). Default 16.
    */
   readonly highWaterMark?: number;
+  /**
+   * Deliver the end of the stream one event-loop turn (`setImmediate`) after
+   * it arrived, so that an abort of `signal` in between wins: the consumer's
+   * loop then throws `signal.reason` instead of ending normally. A server
+   * needs it: a grpc-js client cancels with Node's `Http2Stream.close()`,
+   * which sends END_STREAM just before RST_STREAM, so the request stream
+   * "ends" right before the call is cancelled. Caveat: when the two frames
+   * arrive in separate socket reads (rare: they are written together), the
+   * end can still be delivered first; the call's `signal` aborts right after
+   * and the runtime drops the response. Default false.
+   */
+  readonly confirmEnd?: boolean;
 }
 
 /**
@@ -42,10 +54,11 @@ function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): Asy
     if (queue.length >= highWaterMark) stream.pause();
     notify();
   };
-  const onEnd = () => {
+  const markEnded = () => {
     ended = true;
     notify();
   };
+  const onEnd = options.confirmEnd === true ? () => void setImmediate(markEnded) : markEnded;
   const onError = (error: unknown) => {
     failure ??= { error: options.mapError ? options.mapError(error) : error };
     notify();
