@@ -53,7 +53,7 @@ function createWaitingImpl(onCall: (ctx: HandlerContext) => void) {
       yield { text: "first" };
       await aborted(ctx.signal);
     },
-    // The request streams end when the call ends (see the todo below); the handler then keeps working until its signal aborts.
+    // A cancelled request stream throws CANCELLED in the loop; a deadline ends the call the same way.
     async collect(reqs: AsyncIterable<unknown>, ctx: HandlerContext) {
       onCall(ctx);
       for await (const _ of reqs);
@@ -169,11 +169,82 @@ describe("cancellation and deadlines reach the handler", { timeout: 5000 }, () =
   });
 });
 
-// Known limitation, not a runtime bug we can fix: a grpc-js client cancels with Node's
-// Http2Stream.close(), which half-closes (END_STREAM) before RST_STREAM. The server's
-// request stream therefore ends cleanly before "cancelled" arrives, and a handler that
-// returns at once treats a cancelled upload as complete (its response is then dropped).
-it.todo("collect/chat: a client-cancelled request stream never ends cleanly in the handler");
+// A grpc-js client cancels with Node's Http2Stream.close(), which half-closes (END_STREAM)
+// just before RST_STREAM. The runtime delivers the end of a request stream one turn late
+// (streams.ts `confirmEnd`), so the cancellation wins: the handler's loop throws CANCELLED
+// and a handler that returns right after its loop never commits a cancelled upload.
+describe("a client-cancelled request stream never ends cleanly in the handler", { timeout: 15_000 }, () => {
+  type Outcome = { received: number; ended: "normally" | "threw"; error?: unknown; abortedAtEnd: boolean };
+  let outcomes: Outcome[] = [];
+  let receivedThree = deferred();
+  let pair: EchoPair;
+  const drain = async (reqs: AsyncIterable<unknown>, ctx: HandlerContext) => {
+    let received = 0;
+    try {
+      for await (const _ of reqs) if (++received === 3) receivedThree.resolve();
+      outcomes.push({ received, ended: "normally", abortedAtEnd: ctx.signal.aborted });
+    } catch (error) {
+      outcomes.push({ received, ended: "threw", error, abortedAtEnd: ctx.signal.aborted });
+      throw error;
+    }
+  };
+  beforeAll(async () => {
+    pair = await startEcho(await loadEcho(), {
+      async collect(reqs: AsyncIterable<unknown>, ctx: HandlerContext) {
+        await drain(reqs, ctx);
+        return { count: 1 }; // a handler that commits the upload right after its loop
+      },
+      async *chat(reqs: AsyncIterable<unknown>, ctx: HandlerContext) {
+        await drain(reqs, ctx);
+        yield { text: "done" };
+      },
+    });
+  });
+  afterAll(() => pair?.close());
+
+  async function* threeThenWait(stop: AbortSignal) {
+    for (const text of ["a", "b", "c"]) yield { text };
+    await aborted(stop);
+  }
+
+  for (const kind of ["collect", "chat"] as const) {
+    it(`${kind}: AbortSignal after 3 messages -> the handler's for await throws GrpcError CANCELLED (10 calls)`, async () => {
+      outcomes = [];
+      for (let i = 0; i < 10; i++) {
+        receivedThree = deferred();
+        const ac = new AbortController();
+        const stop = new AbortController();
+        const call =
+          kind === "collect"
+            ? pair.client.collect(threeThenWait(stop.signal), { signal: ac.signal })
+            : (async () => {
+                for await (const _ of pair.client.chat(threeThenWait(stop.signal), { signal: ac.signal }));
+              })();
+        const settled = call.then(() => "resolved", (e: unknown) => e);
+        await receivedThree.promise;
+        ac.abort();
+        const err = await settled;
+        stop.abort();
+        expect((err as GrpcError).code).toBe(Status.CANCELLED);
+        await waitFor(() => outcomes.length === i + 1, 3000, "the handler's loop to end");
+      }
+      expect(outcomes.map((o) => o.received)).toEqual(Array(10).fill(3));
+      expect(outcomes.map((o) => o.ended)).toEqual(Array(10).fill("threw"));
+      for (const o of outcomes) {
+        expect(o.error).toBeInstanceOf(GrpcError);
+        expect((o.error as GrpcError).code).toBe(Status.CANCELLED);
+        expect(o.abortedAtEnd).toBe(true);
+      }
+    });
+  }
+
+  it("a request stream the client ends normally still ends normally (and its response arrives)", async () => {
+    outcomes = [];
+    const summary = await pair.client.collect([{ text: "a" }, { text: "b" }, { text: "c" }]);
+    expect(summary.count).toBe(1);
+    expect(outcomes).toEqual([{ received: 3, ended: "normally", abortedAtEnd: false }]);
+  });
+});
 
 describe("leaving a server stream early", { timeout: 5000 }, () => {
   let pair: EchoPair;
