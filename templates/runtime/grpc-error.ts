@@ -114,7 +114,7 @@ export class GrpcError extends Error {
   }
 
   /** `instanceof GrpcError` across copies of the runtime; subclasses keep the prototype-chain test. */
-  static [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance](value: unknown): boolean {
     if (this !== GrpcError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return GrpcError.isGrpcError(value);
   }
