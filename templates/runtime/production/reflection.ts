@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { Server, ServerDuplexStream, ServiceDefinition } from "@grpc/grpc-js";
+import { status, type Server, type ServerDuplexStream, type ServiceDefinition } from "@grpc/grpc-js";
 import { registeredServices } from "../server-registry.js";
 import { collectReflectedFiles, type ReflectionPackage } from "./reflection-descriptors.js";
 import {
@@ -65,7 +65,13 @@ class LazyReflection {
 
   /** One ServerReflectionInfo stream: a response per request, ends when the client half-closes. */
   serve(version: ReflectionVersion, call: ServerDuplexStream<unknown, unknown>): void {
-    const implementation = this.current().get(version);
+    let implementation: LibraryReflection | undefined;
+    try {
+      implementation = this.current().get(version);
+    } catch {
+      call.emit("error", { code: status.INTERNAL, details: "server reflection: the descriptor index could not be built" });
+      return;
+    }
     call.on("end", () => call.end());
     call.on("data", (request: unknown) => call.write(implementation?.handleServerReflectionRequest(request)));
   }
