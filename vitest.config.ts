@@ -8,6 +8,7 @@ export default defineConfig({
       // More specific first: a string alias also matches its subpaths.
       "@grpckit/runtime/security": fileURLToPath(new URL("./templates/runtime/security/index.ts", import.meta.url)),
       "@grpckit/runtime/telemetry": fileURLToPath(new URL("./templates/runtime/telemetry/index.ts", import.meta.url)),
+      "@grpckit/runtime/production": fileURLToPath(new URL("./templates/runtime/production/index.ts", import.meta.url)),
       "@grpckit/runtime/validate": fileURLToPath(new URL("./templates/runtime/validate/index.ts", import.meta.url)),
       "@grpckit/runtime": fileURLToPath(new URL("./templates/runtime/index.ts", import.meta.url)),
     },
