@@ -6,9 +6,9 @@ export default defineConfig({
     alias: {
       // Tests run the runtime from source; the published package resolves it from dist.
       // More specific first: a string alias also matches its subpaths.
-      "@grpckit/runtime/production": fileURLToPath(new URL("./templates/runtime/production/index.ts", import.meta.url)),
       "@grpckit/runtime/security": fileURLToPath(new URL("./templates/runtime/security/index.ts", import.meta.url)),
       "@grpckit/runtime/telemetry": fileURLToPath(new URL("./templates/runtime/telemetry/index.ts", import.meta.url)),
+      "@grpckit/runtime/production": fileURLToPath(new URL("./templates/runtime/production/index.ts", import.meta.url)),
       "@grpckit/runtime/validate": fileURLToPath(new URL("./templates/runtime/validate/index.ts", import.meta.url)),
       "@grpckit/runtime": fileURLToPath(new URL("./templates/runtime/index.ts", import.meta.url)),
     },
