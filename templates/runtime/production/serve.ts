@@ -7,7 +7,7 @@ import { shutdownGracefully, shutdownOnSignals, type ShutdownResult } from "./sh
 export interface ServeProductionOptions {
   /**
    * Serve `grpc.health.v1.Health` (needs `grpc-health-check`): `true` reports
-   * `""` and every service registered so far through the generated `add*`
+   * `""` and every service registered through the generated `add*`
    * functions as SERVING; an object passes {@link HealthOptions}. Default true.
    */
   readonly health?: boolean | HealthOptions;
@@ -61,8 +61,9 @@ export interface ProductionKit {
 /**
  * Give `server` the production kit: Health (on by default), reflection (off
  * by default), graceful shutdown, an optional plaintext health probe port
- * and opt-in signal handling. Register the services first: health and
- * reflection report the services registered when this is called.
+ * and opt-in signal handling. Health and reflection report the services
+ * registered on `server` through the generated `add*` functions (also
+ * those registered after this call).
  *
  * ```ts
  * const server = new Server(productionServerOptions());
