@@ -76,8 +76,8 @@ describe.skipIf(!hasHealth)("serveProduction with health (needs the wt-health mo
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let grpcGen: any;
   beforeAll(async () => {
-    const out = runProtoc({ includes: [grpcProto], files: ["grpc/health/v1/health.proto"], grpckitOpt: "target=ts", esOpt: "target=ts" });
-    grpcGen = await import(`${out}/grpc/health/v1/health_grpckit.ts`);
+    const out = runProtoc({ includes: [grpcProto], files: ["grpc/health/v1/health.proto", "grpc/reflection/v1/reflection.proto"], grpckitOpt: "target=ts", esOpt: "target=ts" });
+    grpcGen = { ...(await import(`${out}/grpc/health/v1/health_grpckit.ts`)), ...(await import(`${out}/grpc/reflection/v1/reflection_grpckit.ts`)) };
   });
 
   async function check(address: string, service: string, creds = insecure()): Promise<number | string> {
@@ -136,5 +136,26 @@ describe.skipIf(!hasHealth)("serveProduction with health (needs the wt-health mo
     expect(seen.at(-1)).toBe(NOT_SERVING);
     watcher.close();
     expect(await check(probe, "")).toBe(`error ${Status.UNAVAILABLE}`); // probe server down too
+  });
+
+  it("serves reflection only when asked, with the allow-list", async () => {
+    const list = async (kit: ProductionKit) => {
+      const port = await kit.listen("127.0.0.1:0", ServerCredentials.createInsecure());
+      const client = new grpcGen.ServerReflectionClient(`127.0.0.1:${port}`, insecure());
+      const names: string[] = [];
+      const result = await outcome((async () => {
+        for await (const r of client.serverReflectionInfo([{ messageRequest: { case: "listServices", value: "" } }], { timeoutMs: 5000 })) {
+          names.push(...r.messageResponse.value.service.map((s: { name: string }) => s.name));
+        }
+      })());
+      client.close();
+      await kit.shutdown();
+      return result === "OK" ? names.sort() : result;
+    };
+    expect(await list(serveProduction(echoServer()))).toBe(Status.UNIMPLEMENTED); // off by default
+    const withEcho = await list(serveProduction(echoServer(), { reflection: true }));
+    expect(withEcho).toContain("demo.v1.EchoService");
+    const allowNone = await list(serveProduction(echoServer(), { reflection: true, reflectionServices: [] }));
+    expect(allowNone).not.toContain("demo.v1.EchoService");
   });
 });
