@@ -58,6 +58,18 @@ function writeLicenses() {
   for (const dir of [".", join("templates", "runtime")]) writeFileSync(join(dir, "LICENSE"), text);
 }
 
+/**
+ * The CommonJS variant of a runtime module that needs its own location (telemetry/otel-api.ts
+ * loads the optional peer @opentelemetry/api with createRequire(import.meta.url)): CommonJS has no
+ * import.meta, so the compiled file gets __filename instead. Exactly one occurrence is expected.
+ */
+function cjsFromEsmOnly(file) {
+  const text = readFileSync(file, "utf8");
+  const count = text.split("import.meta.url").length - 1;
+  if (count !== 1) throw new Error(`${file}: expected one import.meta.url to replace, found ${count}`);
+  writeFileSync(file, text.replace("import.meta.url", "__filename"));
+}
+
 writeLicenses();
 generateGoogleRpc();
 // Stale outputs (a renamed or deleted source) must not reach a tarball.
@@ -70,4 +82,5 @@ const runtimeDir = join("templates", "runtime");
 execFileSync(process.execPath, [tsc, "-p", join(runtimeDir, "tsconfig.json")], { stdio: "inherit" });
 execFileSync(process.execPath, [tsc, "-p", join(runtimeDir, "tsconfig.cjs.json")], { stdio: "inherit" });
 mkdirSync(join(runtimeDir, "dist", "cjs"), { recursive: true });
+cjsFromEsmOnly(join(runtimeDir, "dist", "cjs", "telemetry", "otel-api.js"));
 writeFileSync(join(runtimeDir, "dist", "cjs", "package.json"), JSON.stringify({ type: "commonjs" }) + "\n");

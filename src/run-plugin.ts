@@ -9,15 +9,22 @@ import {
 } from "@bufbuild/protobuf/wkt";
 import { protocGenGrpckit } from "./plugin.js";
 import { isUserError } from "./errors.js";
+import { checkStandardOptions } from "./options/standard-options.js";
+import { checkRequest } from "./request/check-request.js";
+import { descriptorUserError } from "./request/descriptor-errors.js";
 
 /**
  * Run the plugin on one CodeGeneratorRequest (binary) and return the binary
  * CodeGeneratorResponse.
  *
- * Errors in the input (a malformed request, a bad option, an unsupported
- * construct) become the response's `error` field, with no files: that is the
- * plugin contract protoc and buf expect, and they print the message. Anything
- * else is a bug in the plugin and is thrown, with its stack.
+ * Errors in the input (undecodable bytes, descriptors that cannot be built,
+ * a bad option, an unsupported construct) become the response's `error`
+ * field, with no files and no stack: that is the plugin contract protoc and
+ * buf expect (they print the message and fail; the plugin exits 0). The
+ * request is checked (checkRequest) before protoplugin builds descriptors,
+ * and descriptor-building errors that slip through are mapped to messages
+ * naming the file (descriptorUserError). Anything else is a bug in the
+ * plugin and is thrown, with its stack.
  */
 export function generate(requestBytes: Uint8Array): Uint8Array {
   let request: CodeGeneratorRequest;
@@ -28,10 +35,13 @@ export function generate(requestBytes: Uint8Array): Uint8Array {
   }
   let response: CodeGeneratorResponse;
   try {
+    checkStandardOptions(request.parameter);
+    checkRequest(request);
     response = protocGenGrpckit.run(request);
   } catch (err) {
-    if (!isUserError(err)) throw err;
-    return errorResponse(err.message);
+    const userError = isUserError(err) ? err : descriptorUserError(err, request);
+    if (userError === undefined) throw err;
+    return errorResponse(userError.message);
   }
   return toBinary(CodeGeneratorResponseSchema, response);
 }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { fromBinary } from "@bufbuild/protobuf";
-import { CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { CodeGeneratorRequestSchema, CodeGeneratorResponseSchema } from "@bufbuild/protobuf/wkt";
 import { pluginBin } from "./support/paths.js";
 import { captureRequest, readTree } from "./support/protoc.js";
 import { tryProtoc, writeProtos } from "./support/protoc-result.js";
@@ -88,6 +88,48 @@ describe("bad options", () => {
   });
   it("a bad boolean is rejected naming the key and the value", () => {
     expectProtocError("service Ok { rpc Get(Req) returns (Req); }", 'option "client" takes true or false, not "maybe"', "target=ts,client=maybe");
+  });
+});
+
+describe("bad values of protoplugin's options list the allowed values", () => {
+  const svc = "service Ok { rpc Get(Req) returns (Req); }";
+  // One protoc run end to end; the other values go straight to generate() with the parameter replaced.
+  it("target, through protoc", () => {
+    expectProtocError(svc, 'option "target" takes js, ts or dts, or several joined with + (default js+dts), not "tsx"', "target=tsx");
+  });
+  const request = fromBinary(
+    CodeGeneratorRequestSchema,
+    captureRequest([writeProtos({ "bad/v1/bad.proto": badProto(svc) })], ["bad/v1/bad.proto"], "target=ts"),
+  );
+  const cases: Array<[string, string]> = [
+    ["target=js+d.ts", 'option "target" takes js, ts or dts, or several joined with + (default js+dts), not "js+d.ts" ("d.ts" is not one)'],
+    ["target=", 'option "target" takes js, ts or dts, or several joined with + (default js+dts), not ""'],
+    ["target=ts,import_extension=mjs", 'option "import_extension" takes none, js or ts (default none), not "mjs"'],
+    ["target=js,js_import_style=commonjs", 'option "js_import_style" takes module or legacy_commonjs (default module), not "commonjs"'],
+    ["target=ts,keep_empty_files=yes", 'option "keep_empty_files" takes true or false, not "yes"'],
+    ["target=ts,ts_nocheck=on", 'option "ts_nocheck" takes true or false, not "on"'],
+  ];
+  for (const [parameter, message] of cases) {
+    it(parameter, () => {
+      const bytes = toBinary(CodeGeneratorRequestSchema, { ...request, parameter });
+      const response = fromBinary(CodeGeneratorResponseSchema, generate(bytes));
+      expect(response.error).toBe(message);
+      expect(response.file).toEqual([]);
+    });
+  }
+  it("good values still generate (control)", () => {
+    for (const parameter of ["target=ts", "target=ts,import_extension=.js", "target=js,js_import_style=legacy_commonjs"]) {
+      const response = fromBinary(CodeGeneratorResponseSchema, generate(toBinary(CodeGeneratorRequestSchema, { ...request, parameter })));
+      expect(response.error ?? "", parameter).toBe("");
+    }
+  });
+});
+
+describe("options naming services or methods", () => {
+  // The only such option, method_timeouts, was removed (timeouts are service config now): naming
+  // any service, known or not, is an error naming the option, never silently ignored.
+  it("method_timeouts naming an unknown service is rejected naming the option", () => {
+    expectProtocError("service Ok { rpc Get(Req) returns (Req); }", 'option "method_timeouts" was removed', "target=ts,method_timeouts=bad.v1.Nope/Get:5");
   });
 });
 

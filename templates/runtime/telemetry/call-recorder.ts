@@ -1,10 +1,13 @@
 import { toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { SpanStatusCode, type Attributes, type Histogram, type Span } from "@opentelemetry/api";
+import type { Attributes, Histogram, Span } from "@opentelemetry/api";
+import { otel } from "./otel-api.js";
 import { GrpcError } from "../grpc-error.js";
 import type { CallResult } from "../hooks.js";
 import type { MethodTelemetry } from "./method-telemetry.js";
 import type { RpcInstruments } from "./providers.js";
 import { attr, grpckitAttr, isError, messageEventName, statusName, type SemconvMode } from "./semconv.js";
+
+const { SpanStatusCode } = otel;
 
 /** How a recorder behaves; fixed per hook. */
 export interface RecorderConfig {

@@ -1,5 +1,6 @@
 import type { Metadata } from "@grpc/grpc-js";
-import { SpanKind, context, propagation, trace, type Attributes, type Span } from "@opentelemetry/api";
+import type { Attributes, Span } from "@opentelemetry/api";
+import { otel } from "./otel-api.js";
 import type { AttemptInfo, CallResult, ClientCallHooks, ClientHook } from "../hooks.js";
 import { addMetadataAttributes, buildPeerAttributes, parseTarget, type Endpoint } from "./attributes.js";
 import { CallRecorder, type RecorderConfig } from "./call-recorder.js";
@@ -8,6 +9,8 @@ import { createMethodTelemetryCache, type MethodTelemetry } from "./method-telem
 import type { ClientTelemetryOptions } from "./options.js";
 import { TelemetrySource, type RpcInstruments } from "./providers.js";
 import { attr, emitsOld, parseSemconvMode } from "./semconv.js";
+
+const { SpanKind, context, propagation, trace } = otel;
 
 export { spanName } from "./method-telemetry.js";
 

@@ -1,18 +1,9 @@
-import {
-  ProxyTracerProvider,
-  ValueType,
-  createNoopMeter,
-  metrics,
-  propagation,
-  trace,
-  type Histogram,
-  type Meter,
-  type MeterProvider,
-  type Tracer,
-  type TracerProvider,
-} from "@opentelemetry/api";
+import type { Histogram, Meter, MeterProvider, ProxyTracerProvider as ProxyTracerProviderType, Tracer, TracerProvider } from "@opentelemetry/api";
+import { otel } from "./otel-api.js";
 import { emitsOld, emitsStable, metricNames, secondsBuckets, type SemconvMode } from "./semconv.js";
 import type { TelemetryOptions } from "./options.js";
+
+const { ProxyTracerProvider, ValueType, createNoopMeter, metrics, propagation, trace } = otel;
 
 /** The instrumentation scope name of every tracer and meter this module creates. */
 export const scopeName = "protoc-gen-grpckit";
@@ -49,8 +40,8 @@ const propagateOnly: ActiveTelemetry = Object.freeze({ tracer: undefined, instru
 const noopTracerProvider = new ProxyTracerProvider().getDelegate();
 
 function isNoopTracerProvider(provider: TracerProvider): boolean {
-  const delegate = provider instanceof ProxyTracerProvider || typeof (provider as ProxyTracerProvider).getDelegate === "function"
-    ? (provider as ProxyTracerProvider).getDelegate()
+  const delegate = provider instanceof ProxyTracerProvider || typeof (provider as ProxyTracerProviderType).getDelegate === "function"
+    ? (provider as ProxyTracerProviderType).getDelegate()
     : provider;
   return delegate === noopTracerProvider || delegate.constructor?.name === "NoopTracerProvider";
 }

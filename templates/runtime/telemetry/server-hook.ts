@@ -1,4 +1,5 @@
-import { SpanKind, context, propagation, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import type { Attributes, Context, Span } from "@opentelemetry/api";
+import { otel } from "./otel-api.js";
 import type { CallResult, ServerCallHooks, ServerHook } from "../hooks.js";
 import type { HandlerContext } from "../server-context.js";
 import { addMetadataAttributes, buildPeerAttributes, type Endpoint } from "./attributes.js";
@@ -8,6 +9,8 @@ import { createMethodTelemetryCache, type MethodTelemetry } from "./method-telem
 import type { ServerTelemetryOptions } from "./options.js";
 import { TelemetrySource, type RpcInstruments } from "./providers.js";
 import { emitsOld, parseSemconvMode } from "./semconv.js";
+
+const { SpanKind, context, propagation, trace } = otel;
 
 /** Peer strings whose attributes are kept (connections are long-lived; the cache is emptied when full). */
 const maxCachedPeers = 512;
