@@ -1,30 +1,41 @@
-import { createEcmaScriptPlugin, type Schema, type Plugin } from "@bufbuild/protoplugin";
+import type { Schema, Plugin } from "@bufbuild/protoplugin";
 import { parseOptions, type GrpckitOptions } from "./options/parse-options.js";
-import { buildFileModel } from "./model/service-model.js";
+import { buildFileModel, type FileModel } from "./model/service-model.js";
 import { emitFile } from "./emit/emit-file.js";
 import { generateValidators } from "./validate/generate-validators.js";
+import { createEsPlugin, type Target } from "./es-plugin.js";
 import { pluginVersion } from "./version.js";
 
 const name = "protoc-gen-grpckit";
 
+/** The models of a run, built once and shared by its targets (`target=js+dts` prints each file twice). */
+const models = new WeakMap<Schema<GrpckitOptions>, FileModel[]>();
+
 /**
- * Generate one `<file>_grpckit.ts` (or `.js` / `.d.ts`) per proto file that
+ * Generate one `<file>_grpckit.ts`, `.js` or `.d.ts` per proto file that
  * declares services (files without services give an empty file, which
- * protoplugin drops unless `keep_empty_files=true`). Every file's model is
- * built before anything is printed, so an error in any input leaves no
- * partial output.
+ * protoplugin drops unless `keep_empty_files=true`), and the validators.
+ * Every file's model is built before anything is printed, so an error in
+ * any input leaves no partial output. JS and declarations are printed
+ * directly from the same models: nothing is transpiled.
  */
-function generateTs(schema: Schema<GrpckitOptions>): void {
-  const models = schema.files.map((file) => buildFileModel(file));
-  const validators = generateValidators(schema);
-  for (const model of models) emitFile(schema, model, validators);
+function generate(schema: Schema<GrpckitOptions>, target: Target): void {
+  let built = models.get(schema);
+  if (built === undefined) {
+    built = schema.files.map((file) => buildFileModel(file));
+    models.set(schema, built);
+  }
+  const validators = generateValidators(schema, target);
+  for (const model of built) emitFile(schema, target, model, validators);
 }
 
-const inner = createEcmaScriptPlugin<GrpckitOptions>({
+const inner = await createEsPlugin<GrpckitOptions>({
   name,
   version: `v${pluginVersion}`,
   parseOptions,
-  generateTs,
+  generateTs: generate,
+  generateJs: generate,
+  generateDts: generate,
 });
 
 /**

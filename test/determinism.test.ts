@@ -59,6 +59,19 @@ describe("deterministic output", () => {
     }
   });
 
+  it("target=js+dts (printed directly) is byte-identical run after run and whatever the order of the files", () => {
+    const js = generate(files, "target=js+dts");
+    expect(grpckitFiles(js)).toEqual([
+      "acme/orders/v1/orders_grpckit.d.ts", "acme/orders/v1/orders_grpckit.js",
+      "acme/users/v1/users_grpckit.d.ts", "acme/users/v1/users_grpckit.js",
+      "demo/v1/echo_grpckit.d.ts", "demo/v1/echo_grpckit.js",
+    ]);
+    for (const order of [files, [...files].reverse(), [files[2], files[0], files[3], files[1]] as string[]]) {
+      expect(generate(order, "target=js+dts")).toEqual(js);
+    }
+    expect(generate([...files].reverse(), "target=js+dts,js_import_style=legacy_commonjs")).toEqual(generate(files, "target=js+dts,js_import_style=legacy_commonjs"));
+  });
+
   it("stamps no plugin version, date or absolute path into generated files", () => {
     const version = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string }).version;
     expect(execFileSync(pluginBin, ["--version"], { encoding: "utf8" })).toContain(version);

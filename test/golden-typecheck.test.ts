@@ -1,4 +1,4 @@
-import { cpSync, readFileSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Project, SyntaxKind } from "ts-morph";
@@ -23,6 +23,85 @@ describe("golden TypeScript type-checks under strict with protoc-gen-es output",
       cpSync(join(c.dir, "expected"), dir, { recursive: true });
       const module = c.parameter.includes("import_extension=js") ? "nodenext" : "bundler";
       expect(typecheckDir(dir, { module })).toEqual([]);
+    });
+  }
+});
+
+/** Golden cases with js and dts output: their .d.ts must type-check, and so must code that uses them. */
+const dtsCases = listGoldenCases().filter((c) => /(^|,)target=js\+dts(,|$)/.test(c.parameter));
+
+/**
+ * TypeScript using the generated declarations of each proto the js+dts cases use: handlers,
+ * registration, a client of every method kind; `@ts-expect-error` lines check that wrong types
+ * are refused (a declaration that turned into `any` would make them fail).
+ */
+const dtsConsumers: Record<string, string> = {
+  "shop/v1/catalog.proto": `import { Server } from "@grpc/grpc-js";
+import type { Item } from "./shop/v1/types_pb.js";
+import { addCatalogService, addPartialAdminService, CatalogServiceClient, CatalogServiceDefinition, CatalogServiceRuntimeConfig, type CatalogServiceServer } from "./shop/v1/catalog_grpckit.js";
+
+const impl: CatalogServiceServer = {
+  async getItem(req) { return { sku: req.sku, priceCents: 1n }; },
+  async *listItems(req) { yield { title: String(req.pageSize) }; },
+  async placeOrder(lines) { let n = 0; for await (const l of lines) n += l.quantity; return { lines: n }; },
+  async *watchPrices(reqs) { for await (const r of reqs) yield { sku: r.sku }; },
+  async ping() { return {}; },
+  async annotate(req) { return { note: req.note }; },
+};
+const server = new Server();
+addCatalogService(server, impl);
+addPartialAdminService(server, {});
+// @ts-expect-error a handler set missing methods is refused by addCatalogService
+addCatalogService(server, { async ping() { return {}; } });
+const client = new CatalogServiceClient("127.0.0.1:1", { retry: false } as never);
+const one: Promise<Item> = client.getItem({ sku: "a" }, { timeoutMs: 10 });
+const many: AsyncIterable<Item> = client.listItems({ pageSize: 2 });
+const total = client.placeOrder([{ sku: "a", quantity: 1 }]).then((s) => s.totalCents + 1n);
+const prices: AsyncIterable<Item> = client.watchPrices((async function* () { yield { sku: "a" }; })());
+// @ts-expect-error a wrong field type is refused
+void client.getItem({ sku: 1 });
+export const used = [one, many, total, prices, CatalogServiceDefinition, CatalogServiceRuntimeConfig, client.getChannel(), client.transport];
+`,
+  "acct/v1/account.proto": `import { create } from "@bufbuild/protobuf";
+import type { ValidationResult } from "@grpckit/runtime/validate";
+import { CreateAccountRequestSchema, type Account } from "./acct/v1/account_pb.js";
+import { validateCreateAccountRequest } from "./acct/v1/account_validate.js";
+import { addAccountService, AccountServiceClient, type AccountServiceServer } from "./acct/v1/account_grpckit.js";
+import { Server, credentials } from "@grpc/grpc-js";
+
+const result: ValidationResult = validateCreateAccountRequest(create(CreateAccountRequestSchema, { email: "a@b.c" }));
+// @ts-expect-error validators take the message type
+validateCreateAccountRequest({ email: 1 });
+const impl: AccountServiceServer = {
+  async createAccount(req) { return { email: req.email }; },
+  async getAccount(req) { return { id: req.id }; },
+  async *listAccounts(req) { yield { id: String(req.pageSize) }; },
+  async importAccounts(reqs) { for await (const r of reqs) return { id: r.name }; return {}; },
+};
+addAccountService(new Server(), impl);
+const client = new AccountServiceClient("127.0.0.1:1", credentials.createInsecure());
+const got: Promise<Account> = client.getAccount({ id: "x" });
+export const used = [result, got, client.listAccounts({}), client.importAccounts([{ name: "n" }])];
+`,
+};
+
+describe("golden declarations (js+dts) type-check under strict, with code that uses them", () => {
+  for (const c of dtsCases) {
+    it(c.name, () => {
+      const dir = freshDir(`golden-dts-${c.name}-`);
+      const usesValidate = c.inputs.some((f) => readFileSync(join(goldenProtos, f), "utf8").includes("buf/validate/validate.proto"));
+      const extraArgs = usesValidate ? [`--descriptor_set_in=${writeValidateDescriptorSet(freshDir("golden-dts-validate-"))}`] : [];
+      // protoc-gen-es declarations for the inputs and the protos they import.
+      const imported = c.inputs.includes("shop/v1/catalog.proto") ? ["shop/v1/types.proto"] : [];
+      const files = [...new Set([...c.inputs, ...imported, ...(usesValidate ? ["buf/validate/validate.proto"] : [])])];
+      const esOpt = c.parameter.replace(/,?(server|client|telemetry|validate)=\w+/g, "").replace("target=js+dts", "target=dts");
+      runProtoc({ includes: [goldenProtos], files, grpckitOpt: c.parameter, esOpt, out: dir, extraArgs });
+      cpSync(join(c.dir, "expected"), dir, { recursive: true });
+      const consumer = dtsConsumers[c.inputs[0]!];
+      expect(consumer, `no consumer code for ${c.inputs[0]}`).toBeDefined();
+      writeFileSync(join(dir, "consumer.ts"), consumer!);
+      const module = c.parameter.includes("import_extension=js") ? "nodenext" : "bundler";
+      expect(typecheckDir(dir, { module, declarations: true })).toEqual([]);
     });
   }
 });

@@ -2,9 +2,10 @@ import type { GeneratedFile } from "@bufbuild/protoplugin";
 import type { ServiceModel } from "../model/service-model.js";
 import { docText } from "./doc-text.js";
 import type { FileImports } from "./file-imports.js";
+import { printConst, pure, type Target } from "./emit-target.js";
 
-/** Emit the grpc-js ServiceDefinition constant of a service. */
-export function emitDefinition(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
+/** Emit the grpc-js ServiceDefinition constant of a service (`/*@__PURE__*\/`: unused, it is dropped by bundlers). */
+export function emitDefinition(f: GeneratedFile, t: Target, s: ServiceModel, im: FileImports): void {
   f.print(
     f.jsDoc(
       docText({
@@ -14,9 +15,7 @@ export function emitDefinition(f: GeneratedFile, s: ServiceModel, im: FileImport
       }),
     ),
   );
-  f.print(
-    f.export("const", s.names.definition), ": ", im.grpc("ServiceDefinition", true),
-    " = ", im.runtime("createServiceDefinition"), "(", im.service(s.desc), ");",
-  );
+  const create = () => [pure, im.runtime("createServiceDefinition"), "(", im.service(s.desc), ")"];
+  printConst(f, t, s.names.definition, im.grpc("ServiceDefinition", true), t === "dts" ? [] : [create()]);
   f.print();
 }

@@ -1,10 +1,11 @@
-import type { GeneratedFile } from "@bufbuild/protoplugin";
+import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
 import type { ServiceModel } from "../model/service-model.js";
 import type { GrpckitOptions } from "../options/parse-options.js";
 import type { GeneratedValidators } from "../validate/generate-validators.js";
 import { docText } from "./doc-text.js";
 import { validatorName } from "./emit-validators.js";
 import type { FileImports } from "./file-imports.js";
+import { printConst, pure, type Target } from "./emit-target.js";
 
 /**
  * Emit `<Service>RuntimeConfig`: what the generated server and client of a
@@ -15,6 +16,7 @@ import type { FileImports } from "./file-imports.js";
  */
 export function emitRuntimeConfig(
   f: GeneratedFile,
+  t: Target,
   s: ServiceModel,
   im: FileImports,
   options: Pick<GrpckitOptions, "telemetry">,
@@ -32,22 +34,23 @@ export function emitRuntimeConfig(
     ),
   );
   const type = im.runtime("ServiceRuntimeConfig", true);
-  if (validated.length === 0 && !options.telemetry) {
-    f.print(f.export("const", s.names.runtimeConfig), ": ", type, " = {};");
+  if (t === "dts" || (validated.length === 0 && !options.telemetry)) {
+    printConst(f, t, s.names.runtimeConfig, type, ["{}"]);
     f.print();
     return;
   }
-  f.print(f.export("const", s.names.runtimeConfig), ": ", type, " = {");
+  const lines: Printable[] = ["{"];
   if (validated.length > 0) {
-    f.print("  validation: ", im.validate("requestValidation"), "({");
+    lines.push(["  validation: ", pure, im.validate("requestValidation"), "({"]);
     for (const m of validated) {
       const input = m.desc.input;
       const fn = f.import(validatorName("validate", im.shape(input).name), `./${input.file.name}_validate.js`);
-      f.print("    ", JSON.stringify(m.path), ": ", fn, ",");
+      lines.push(["    ", JSON.stringify(m.path), ": ", fn, ","]);
     }
-    f.print("  }),");
+    lines.push("  }),");
   }
-  if (options.telemetry) f.print("  telemetry: ", im.telemetry("telemetryHooks"), ",");
-  f.print("};");
+  if (options.telemetry) lines.push(["  telemetry: ", im.telemetry("telemetryHooks"), ","]);
+  lines.push("}");
+  printConst(f, t, s.names.runtimeConfig, type, lines);
   f.print();
 }

@@ -3,14 +3,15 @@ import type { MethodModel, ServiceModel } from "../model/service-model.js";
 import type { GrpckitOptions } from "../options/parse-options.js";
 import { docText } from "./doc-text.js";
 import type { FileImports } from "./file-imports.js";
+import { printFunction, type Param, type Target } from "./emit-target.js";
 
 /** Plugin options the service emitters read. */
 export type ServiceEmitOptions = Pick<GrpckitOptions, "telemetry">;
 
-/** Emit the handler interface and the registration functions of a service. */
-export function emitServer(f: GeneratedFile, s: ServiceModel, im: FileImports, options: ServiceEmitOptions): void {
-  emitHandlerInterface(f, s, im);
-  emitAddFunctions(f, s, im, options);
+/** Emit the handler interface (ts and dts only) and the registration functions of a service. */
+export function emitServer(f: GeneratedFile, t: Target, s: ServiceModel, im: FileImports, options: ServiceEmitOptions): void {
+  if (t !== "js") emitHandlerInterface(f, s, im);
+  emitAddFunctions(f, t, s, im, options);
 }
 
 function emitHandlerInterface(f: GeneratedFile, s: ServiceModel, im: FileImports): void {
@@ -53,12 +54,15 @@ function handlerSignature(m: MethodModel, im: FileImports): Printable {
 }
 
 /** `add<Service>` / `addPartial<Service>`, passing the service's `<Service>RuntimeConfig`. */
-function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports, emitOptions: ServiceEmitOptions): void {
+function emitAddFunctions(f: GeneratedFile, t: Target, s: ServiceModel, im: FileImports, emitOptions: ServiceEmitOptions): void {
   const server = im.grpc("Server", true);
   const options = emitOptions.telemetry ? im.telemetry("TracedServerOptions", true) : im.runtime("ServerOptions", true);
-  const passed = ["options, ", s.names.runtimeConfig];
-  const add = im.runtime("addServiceImplementation");
-  const svc = im.service(s.desc);
+  const params = (impl: Printable): Param[] => [
+    { name: "server", type: server },
+    { name: "impl", type: impl },
+    { name: "options", type: options, optional: true },
+  ];
+  const body = () => f.print("  ", im.runtime("addServiceImplementation"), "(server, ", im.service(s.desc), ", impl, options, ", s.names.runtimeConfig, ");");
   f.print(
     f.jsDoc(
       docText({
@@ -71,9 +75,7 @@ function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports, em
       }),
     ),
   );
-  f.print(f.export("function", s.names.add), "(server: ", server, ", impl: ", s.names.server, ", options?: ", options, "): void {");
-  f.print("  ", add, "(server, ", svc, ", impl, ", passed, ");");
-  f.print("}");
+  printFunction(f, t, { function: s.names.add }, params(s.names.server), "void", body);
   f.print();
   f.print(
     f.jsDoc(
@@ -84,10 +86,6 @@ function emitAddFunctions(f: GeneratedFile, s: ServiceModel, im: FileImports, em
       }),
     ),
   );
-  f.print(
-    f.export("function", s.names.addPartial), "(server: ", server, ", impl: Partial<", s.names.server, ">, options?: ", options, "): void {",
-  );
-  f.print("  ", add, "(server, ", svc, ", impl, ", passed, ");");
-  f.print("}");
+  printFunction(f, t, { function: s.names.addPartial }, params(["Partial<", s.names.server, ">"]), "void", body);
   f.print();
 }

@@ -2,10 +2,13 @@ import type { DescField } from "@bufbuild/protobuf";
 import type { GeneratedFile, Printable } from "@bufbuild/protoplugin";
 import type { ItemPlan, Literal, RuleCheck, RuleTest } from "../validate/validation-plan.js";
 import type { FileImports } from "./file-imports.js";
+import { pure, type Target } from "./emit-target.js";
 
 /** Printing context of one `_validate.ts` file: imports, hoisted constants, nested-check resolution. */
 export interface CheckPrinter {
   readonly f: GeneratedFile;
+  /** The target printed (bodies are printed for ts and js only). */
+  readonly t: Target;
   readonly im: FileImports;
   /** A module-level constant holding `init` (printed before the functions), returns its name. */
   hoist(init: Printable): string;
@@ -141,7 +144,7 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
     case "within":
       return ["!", p.im.validate("isWithinOfNow"), "(v, ", timeLiteral(t.value), ")"];
     case "pattern": {
-      const re = p.hoist([p.im.validate("compilePattern"), "(", JSON.stringify(t.source), ")"]);
+      const re = p.hoist([pure, p.im.validate("compilePattern"), "(", JSON.stringify(t.source), ")"]);
       return ["!", re, ".test(v)"];
     }
     case "helper": {
@@ -176,7 +179,7 @@ function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: 
 
 function inExpr(p: CheckPrinter, values: readonly Literal[]): Printable {
   if (values.length <= 6) return ["(", join(values.map((x) => ["v === ", literal(p, x)]), " || "), ")"];
-  const set = p.hoist(["new Set([", join(values.map((x) => literal(p, x)), ", "), "])"]);
+  const set = p.hoist([pure, "new Set([", join(values.map((x) => literal(p, x)), ", "), "])"]);
   return [set, ".has(v)"];
 }
 
@@ -186,7 +189,7 @@ export function literal(p: CheckPrinter, v: Literal): Printable {
   if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isNaN(v) ? "Number.NaN" : v === Infinity ? "Number.POSITIVE_INFINITY" : v === -Infinity ? "Number.NEGATIVE_INFINITY" : String(v);
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "boolean") return String(v);
-  if (v instanceof Uint8Array) return p.hoist(`new Uint8Array([${Array.from(v).join(", ")}])`);
+  if (v instanceof Uint8Array) return p.hoist(`${pure}new Uint8Array([${Array.from(v).join(", ")}])`);
   return p.hoist(["[", join(v.map((b) => literal(p, b)), ", "), "]"]);
 }
 

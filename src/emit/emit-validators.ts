@@ -6,6 +6,7 @@ import type { CelRule, CompiledPlan, FieldPlan, ValidationPlan } from "../valida
 import type { CompiledCel } from "../validate/compile-cel.js";
 import { emitItem, emitRuleChecks, nestViolations, pathExpr, reportViolation, violationName, type CheckPrinter, type FieldPath } from "./emit-validate-checks.js";
 import { createFileImports } from "./file-imports.js";
+import { nonNull, printFunction, pure, targetExtension, type Target } from "./emit-target.js";
 
 /** The messages of a file that get a validator (those with something to check), in declaration order. */
 export function validatedMessages(file: DescFile, index: ValidationIndex): DescMessage[] {
@@ -25,11 +26,21 @@ export function validatorName(kind: "validate" | "check", shapeName: string): st
   return `${kind}${shapeName}`;
 }
 
-/** Emit `<file>_validate.ts`: a `validate<Msg>()` and a `check<Msg>()` per validated message. */
-export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, index: ValidationIndex, generated: ReadonlySet<string>): void {
+/**
+ * Emit `<file>_validate.ts` (`.js`, `.d.ts`): a `validate<Msg>()` and a
+ * `check<Msg>()` per validated message. The module-level constants the
+ * checks use are printed for ts and js, marked `/*@__PURE__*\/` when calls.
+ */
+export function emitValidators(
+  schema: Schema<GrpckitOptions>,
+  t: Target,
+  file: DescFile,
+  index: ValidationIndex,
+  generated: ReadonlySet<string>,
+): void {
   const messages = validatedMessages(file, index);
   if (messages.length === 0) return;
-  const f = schema.generateFile(`${file.name}_validate.ts`);
+  const f = schema.generateFile(`${file.name}_validate${targetExtension(t)}`);
   f.preamble(file);
   const im = createFileImports(f, schema.options);
   const consts: Printable[][] = [];
@@ -40,6 +51,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
   let hoisted = 0;
   const p: CheckPrinter & { scope(name: string): void } = {
     f,
+    t,
     im,
     hoist(init) {
       const name = `c${hoisted++}`;
@@ -51,7 +63,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
       const name = validatorName("check", im.shape(desc).name);
       if (desc.file === file) return name;
       if (generated.has(desc.file.name)) return f.import(name, `./${desc.file.name}_validate.js`);
-      return p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", im.schema(desc), ", [])"]);
+      return p.hoist([pure, im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", im.schema(desc), ", [])"]);
     },
     violation(field, rule, ruleId, message, forKey) {
       const key = JSON.stringify([scope, field, rule, ruleId, message, forKey]);
@@ -63,7 +75,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
         names.add(name);
         violations.set(key, name);
         const args = [field, rule, ruleId, message].map((x) => JSON.stringify(x)).join(", ");
-        consts.push(["const ", name, " = ", im.validate("violation"), "(", args, forKey ? ", true" : "", ");"]);
+        consts.push(["const ", name, " = ", pure, im.validate("violation"), "(", args, forKey ? ", true" : "", ");"]);
       }
       return name;
     },
@@ -71,7 +83,7 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
       const key = `${scope}.${name}`;
       let c = itemPaths.get(key);
       if (c === undefined) {
-        c = p.hoist([im.validate("itemPaths"), "(", JSON.stringify(name), ")"]);
+        c = p.hoist([pure, im.validate("itemPaths"), "(", JSON.stringify(name), ")"]);
         itemPaths.set(key, c);
       }
       return c;
@@ -84,27 +96,36 @@ export function emitValidators(schema: Schema<GrpckitOptions>, file: DescFile, i
     p.scope(im.shape(m).name);
     emitMessage(p, m, index.plan(m));
   }
+  if (t === "dts") return;
   if (consts.length > 0) f.print("// Built once at module load: violations with fixed field paths, patterns, value sets.");
   for (const c of consts) f.print(c);
 }
 
 function emitMessage(p: CheckPrinter, desc: DescMessage, plan: ValidationPlan): void {
-  const { f, im } = p;
+  const { f, im, t } = p;
   const shape = im.shape(desc);
+  const check = validatorName("check", shape.name);
   f.print(f.jsDoc(`Validate a \`${desc.typeName}\` against its buf.validate rules (protovalidate v1.2.2 semantics).\nReturns \`{ kind: "valid" }\`, \`{ kind: "invalid", violations }\` or \`{ kind: "error", error }\` (a rule that cannot be evaluated).\nAll violations are reported unless \`options.failFast\`.`));
-  f.print(f.export("function", validatorName("validate", shape.name)), "(message: ", shape, ", options?: ", im.validate("ValidateOptions", true), "): ", im.validate("ValidationResult", true), " {");
-  f.print("  return ", im.validate("runValidation"), "(", validatorName("check", shape.name), ", message, options);");
-  f.print("}");
+  const validateParams = [{ name: "message", type: shape }, { name: "options", type: im.validate("ValidateOptions", true), optional: true }];
+  printFunction(f, t, { function: validatorName("validate", shape.name) }, validateParams, im.validate("ValidationResult", true), () =>
+    f.print("  return ", im.validate("runValidation"), "(", check, ", message, options);"),
+  );
   f.print();
   f.print(f.jsDoc(`Check a \`${desc.typeName}\`, adding violations to \`c\`. @internal Called by generated validators.`));
-  f.print(f.export("function", validatorName("check", shape.name)), "(m: ", shape, ", c: ", im.validate("ViolationCollector", true), "): void {");
+  const checkParams = [{ name: "m", type: shape }, { name: "c", type: im.validate("ViolationCollector", true) }];
+  printFunction(f, t, { function: check }, checkParams, "void", () => emitCheckBody(p, desc, plan));
+  f.print();
+}
+
+function emitCheckBody(p: CheckPrinter, desc: DescMessage, plan: ValidationPlan): void {
+  const { f, im } = p;
   switch (plan.kind) {
     case "broken":
       f.print("  throw new ", im.validate("ValidationRuleError"), "(\"compilation\", ", JSON.stringify(plan.problem), ");");
       break;
     case "delegated": {
       const exts = plan.extensions.map((e) => im.schema(e));
-      const d = p.hoist([im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", im.schema(desc), ", [", exts.flatMap((e, i) => (i ? [", ", e] : [e])), "])"]);
+      const d = p.hoist([pure, im.validate("createDelegate"), "(", f.import("createValidator", "@bufbuild/protovalidate"), ", ", im.schema(desc), ", [", exts.flatMap((e, i) => (i ? [", ", e] : [e])), "])"]);
       f.print("  // delegated to @bufbuild/protovalidate: ", plan.reason.replace(/\n/g, " "));
       f.print("  ", d, "(m, c);");
       break;
@@ -113,8 +134,6 @@ function emitMessage(p: CheckPrinter, desc: DescMessage, plan: ValidationPlan): 
       emitCompiled(p, plan);
       break;
   }
-  f.print("}");
-  f.print();
 }
 
 function emitCompiled(p: CheckPrinter, plan: CompiledPlan): void {
@@ -125,7 +144,7 @@ function emitCompiled(p: CheckPrinter, plan: CompiledPlan): void {
       p.f.print("  if (!(", celTs(p, rule.compiled), ")) { ", reportViolation(p, top, "", rule.id, celMessage(rule), false), " } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
-    const check = p.hoist([p.im.validate("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.schema(plan.desc), ")"]);
+    const check = p.hoist([pure, p.im.validate("createMessageCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.schema(plan.desc), ")"]);
     p.f.print("  { const e = ", check, "(m); if (e !== undefined && c.add(\"\", \"\", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
   for (const o of plan.messageOneofs) {
@@ -201,7 +220,7 @@ function emitFieldCel(p: CheckPrinter, fp: FieldPlan, path: FieldPath): void {
       p.f.print("    if (!(", celTs(p, rule.compiled), ")) { ", reportViolation(p, path, rule.rule, rule.id, celMessage(rule), false), " } // CEL: ", rule.expression.replace(/\s+/g, " "));
       continue;
     }
-    const check = p.hoist([p.im.validate("createFieldCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.protobuf("ScalarType"), ".", scalar, ")"]);
+    const check = p.hoist([pure, p.im.validate("createFieldCel"), "(", JSON.stringify(rule.expression), ", ", JSON.stringify(rule.id), ", ", JSON.stringify(rule.message), ", ", p.im.protobuf("ScalarType"), ".", scalar, ")"]);
     p.f.print("    { const e = ", check, "(v); if (e !== undefined && c.add(", pathExpr(p, path), ", ", JSON.stringify(rule.rule), ", ", JSON.stringify(rule.id), ", e, false)) return; }");
   }
 }
@@ -234,7 +253,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: st
       if (v.items === undefined) return;
       f.print(ind, "const l = v;");
       f.print(ind, "for (let i = 0; i < l.length; i++) {");
-      f.print(ind, "  const v = l[i]!;");
+      f.print(ind, "  const v = l[i]", nonNull(p.t), ";");
       emitItem(p, v.items, { items: path.fixed }, ind + "  ");
       f.print(ind, "}");
       return;
@@ -254,7 +273,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: st
       }
       if (v.values) {
         f.print(ind, "  {");
-        f.print(ind, "    const v = o[k]!;");
+        f.print(ind, "    const v = o[k]", nonNull(p.t), ";");
         emitItem(p, v.values, sub, ind + "    ");
         f.print(ind, "  }");
       }

@@ -1,6 +1,6 @@
 import type { DescEnum, DescExtension, DescFile, DescMessage, DescService } from "@bufbuild/protobuf";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
-import { safeIdentifier } from "@bufbuild/protoplugin";
+import { safeIdentifier } from "../es-plugin.js";
 
 /**
  * The identifiers protoc-gen-es exports from the `_pb` file of one proto

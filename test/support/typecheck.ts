@@ -18,6 +18,11 @@ export interface TypecheckOptions {
   readonly module?: TypecheckModule;
   /** More files to check with the folder (absolute paths or relative to the repository root), e.g. code that uses the generated code. */
   readonly extraFiles?: readonly string[];
+  /**
+   * Also check the `.d.ts` files below `dir` (generated with `target=dts`) under `strict`, as
+   * `skipLibCheck: false` does, instead of only using them; default false.
+   */
+  readonly declarations?: boolean;
 }
 
 /** The runtime generated code imports (and its subpaths such as `/telemetry`), checked from source like the tests run it. */
@@ -49,10 +54,14 @@ export function typecheckDir(dir: string, opts: TypecheckOptions = {}): string[]
   if (relative(root, abs).startsWith("..") || isAbsolute(relative(root, abs))) {
     throw new Error(`typecheckDir: ${abs} is outside the repository ${root}; its imports of @bufbuild/protobuf and @grpc/grpc-js would not resolve`);
   }
-  const files = listTsFiles(abs);
+  const files = listTsFiles(abs, opts.declarations === true);
   if (files.length === 0) throw new Error(`typecheckDir: no .ts file below ${abs}`);
   const extra = (opts.extraFiles ?? []).map((f) => resolve(root, f));
-  return typecheckFiles([...files, ...extra], opts.module ?? "bundler");
+  if (opts.declarations !== true) return typecheckFiles([...files, ...extra], opts.module ?? "bundler");
+  const program = createTypecheckProgram([...files, ...extra], opts.module ?? "bundler", { skipLibCheck: false });
+  const own = program.getSourceFiles().filter((sf) => sf.isDeclarationFile && !relative(abs, sf.fileName).startsWith(".."));
+  const diagnostics = own.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]);
+  return [...diagnosticsOf(program), ...diagnostics.map(formatDiagnostic)].sort();
 }
 
 /** Type-check the given files (and what they import); returns sorted `path:line:col message` strings. */
@@ -68,8 +77,8 @@ export function typecheckFiles(files: readonly string[], module: TypecheckModule
  * file's module format (`impliedNodeFormat`), so under `nodenext` every file
  * counted as CommonJS, and its bundled TypeScript has no lib files on disk.
  */
-export function createTypecheckProgram(files: readonly string[], module: TypecheckModule = "bundler"): ts.Program {
-  const options = compilerOptions(module);
+export function createTypecheckProgram(files: readonly string[], module: TypecheckModule = "bundler", overrides: ts.CompilerOptions = {}): ts.Program {
+  const options = { ...compilerOptions(module), ...overrides };
   return ts.createProgram({ rootNames: files, options, host: ts.createCompilerHost(options, true) });
 }
 
@@ -112,12 +121,12 @@ function formatDiagnostic(d: ts.Diagnostic): string {
   return `${path}:${line + 1}:${character + 1} TS${d.code}: ${message}`;
 }
 
-function listTsFiles(dir: string): string[] {
+function listTsFiles(dir: string, declarations = false): string[] {
   const out: string[] = [];
   for (const name of readdirSync(dir).sort()) {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listTsFiles(p));
-    else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) out.push(p);
+    if (statSync(p).isDirectory()) out.push(...listTsFiles(p, declarations));
+    else if (name.endsWith(".ts") && (declarations || !name.endsWith(".d.ts"))) out.push(p);
   }
   return out;
 }

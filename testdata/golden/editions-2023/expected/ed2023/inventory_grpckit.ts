@@ -17,7 +17,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
  *
  * @generated from service inventory.v1.InventoryService
  */
-export const InventoryServiceDefinition: ServiceDefinition = createServiceDefinition(InventoryService);
+export const InventoryServiceDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(InventoryService);
 
 /**
  * What the generated server and client of inventory.v1.InventoryService add to each call: request validation and telemetry.

@@ -16,7 +16,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
  *
  * @generated from service audit.v1.AuditService
  */
-export const AuditServiceDefinition: ServiceDefinition = createServiceDefinition(AuditService);
+export const AuditServiceDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(AuditService);
 
 /**
  * What the generated server and client of audit.v1.AuditService add to each call: request validation and telemetry.

@@ -16,7 +16,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
  *
  * @generated from service legacy.LegacyLookup
  */
-export const LegacyLookupDefinition: ServiceDefinition = createServiceDefinition(LegacyLookup);
+export const LegacyLookupDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(LegacyLookup);
 
 /**
  * What the generated server and client of legacy.LegacyLookup add to each call: request validation and telemetry.

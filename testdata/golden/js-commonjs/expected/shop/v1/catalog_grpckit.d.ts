@@ -6,22 +6,25 @@
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
-import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
 import type { CatalogServiceClient as CatalogServiceClient$1, CatalogServiceClientSchema, GetItemRequest, GetItemRequestSchema, Item, ItemSchema, ListItemsRequest, ListItemsRequestSchema, OrderLine, OrderLineSchema, OrderSummary, OrderSummarySchema } from "./types_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
+import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
+
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
  * @generated from service shop.v1.CatalogService
  */
 export declare const CatalogServiceDefinition: ServiceDefinition;
+
 /**
  * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
 export declare const CatalogServiceRuntimeConfig: ServiceRuntimeConfig;
+
 /**
  * The catalog of the shop.
  *
@@ -32,53 +35,56 @@ export declare const CatalogServiceRuntimeConfig: ServiceRuntimeConfig;
  * @generated from service shop.v1.CatalogService
  */
 export interface CatalogServiceServer {
-    /**
-     * Get one item by SKU.
-     *
-     * @generated from rpc shop.v1.CatalogService.GetItem
-     */
-    getItem(request: GetItemRequest, context: HandlerContext): Promise<MessageInitShape<typeof ItemSchema>>;
-    /**
-     * Stream every item.
-     *
-     * @generated from rpc shop.v1.CatalogService.ListItems
-     */
-    listItems(request: ListItemsRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof ItemSchema>>;
-    /**
-     * Place an order from a stream of lines.
-     *
-     * @generated from rpc shop.v1.CatalogService.PlaceOrder
-     */
-    placeOrder(requests: AsyncIterable<OrderLine>, context: HandlerContext): Promise<MessageInitShape<typeof OrderSummarySchema>>;
-    /**
-     * Live price updates for the SKUs sent.
-     *
-     * @generated from rpc shop.v1.CatalogService.WatchPrices
-     */
-    watchPrices(requests: AsyncIterable<GetItemRequest>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof ItemSchema>>;
-    /**
-     * @generated from rpc shop.v1.CatalogService.Ping
-     */
-    ping(request: Empty, context: HandlerContext): Promise<MessageInitShape<typeof EmptySchema>>;
-    /**
-     * Uses the message whose name collides with the client class.
-     *
-     * @generated from rpc shop.v1.CatalogService.Annotate
-     */
-    annotate(request: CatalogServiceClient$1, context: HandlerContext): Promise<MessageInitShape<typeof CatalogServiceClientSchema>>;
+  /**
+   * Get one item by SKU.
+   *
+   * @generated from rpc shop.v1.CatalogService.GetItem
+   */
+  getItem(request: GetItemRequest, context: HandlerContext): Promise<MessageInitShape<typeof ItemSchema>>;
+  /**
+   * Stream every item.
+   *
+   * @generated from rpc shop.v1.CatalogService.ListItems
+   */
+  listItems(request: ListItemsRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof ItemSchema>>;
+  /**
+   * Place an order from a stream of lines.
+   *
+   * @generated from rpc shop.v1.CatalogService.PlaceOrder
+   */
+  placeOrder(requests: AsyncIterable<OrderLine>, context: HandlerContext): Promise<MessageInitShape<typeof OrderSummarySchema>>;
+  /**
+   * Live price updates for the SKUs sent.
+   *
+   * @generated from rpc shop.v1.CatalogService.WatchPrices
+   */
+  watchPrices(requests: AsyncIterable<GetItemRequest>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof ItemSchema>>;
+  /**
+   * @generated from rpc shop.v1.CatalogService.Ping
+   */
+  ping(request: Empty, context: HandlerContext): Promise<MessageInitShape<typeof EmptySchema>>;
+  /**
+   * Uses the message whose name collides with the client class.
+   *
+   * @generated from rpc shop.v1.CatalogService.Annotate
+   */
+  annotate(request: CatalogServiceClient$1, context: HandlerContext): Promise<MessageInitShape<typeof CatalogServiceClientSchema>>;
 }
+
 /**
  * Register an implementation of every method of shop.v1.CatalogService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.CatalogService
  */
 export declare function addCatalogService(server: Server, impl: CatalogServiceServer, options?: TracedServerOptions): void;
+
 /**
  * Register an implementation of some methods of shop.v1.CatalogService; the methods left out answer UNIMPLEMENTED.
  *
  * @generated from service shop.v1.CatalogService
  */
 export declare function addPartialCatalogService(server: Server, impl: Partial<CatalogServiceServer>, options?: TracedServerOptions): void;
+
 /**
  * The catalog of the shop.
  *
@@ -89,51 +95,61 @@ export declare function addPartialCatalogService(server: Server, impl: Partial<C
  * @generated from service shop.v1.CatalogService
  */
 export declare class CatalogServiceClient {
-    /** The runtime behind this client: the grpc-js Client and one function per method kind. */
-    readonly transport: ClientTransport;
-    /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-    constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
-    /** Use an existing grpc-js Channel. */
-    constructor(channel: Channel, options?: TracedClientOptions);
-    /**
-     * Get one item by SKU.
-     *
-     * @generated from rpc shop.v1.CatalogService.GetItem
-     */
-    getItem(request: MessageInitShape<typeof GetItemRequestSchema>, options?: CallOptions): Promise<Item>;
-    /**
-     * Stream every item.
-     *
-     * @generated from rpc shop.v1.CatalogService.ListItems
-     */
-    listItems(request: MessageInitShape<typeof ListItemsRequestSchema>, options?: CallOptions): AsyncIterable<Item>;
-    /**
-     * Place an order from a stream of lines.
-     *
-     * @generated from rpc shop.v1.CatalogService.PlaceOrder
-     */
-    placeOrder(requests: RequestStream<typeof OrderLineSchema>, options?: CallOptions): Promise<OrderSummary>;
-    /**
-     * Live price updates for the SKUs sent.
-     *
-     * @generated from rpc shop.v1.CatalogService.WatchPrices
-     */
-    watchPrices(requests: RequestStream<typeof GetItemRequestSchema>, options?: CallOptions): AsyncIterable<Item>;
-    /**
-     * @generated from rpc shop.v1.CatalogService.Ping
-     */
-    ping(request: MessageInitShape<typeof EmptySchema>, options?: CallOptions): Promise<Empty>;
-    /**
-     * Uses the message whose name collides with the client class.
-     *
-     * @generated from rpc shop.v1.CatalogService.Annotate
-     */
-    annotate(request: MessageInitShape<typeof CatalogServiceClientSchema>, options?: CallOptions): Promise<CatalogServiceClient$1>;
-    /** Close the channel: calls in flight finish, new calls fail. */
-    close(): void;
-    /** The grpc-js Channel this client uses. */
-    getChannel(): ChannelInterface;
+  /** The runtime behind this client: the grpc-js Client and one function per method kind. */
+  readonly transport: ClientTransport;
+
+  /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
+  /** Use an existing grpc-js Channel. */
+  constructor(channel: Channel, options?: TracedClientOptions);
+
+  /**
+   * Get one item by SKU.
+   *
+   * @generated from rpc shop.v1.CatalogService.GetItem
+   */
+  getItem(request: MessageInitShape<typeof GetItemRequestSchema>, options?: CallOptions): Promise<Item>;
+
+  /**
+   * Stream every item.
+   *
+   * @generated from rpc shop.v1.CatalogService.ListItems
+   */
+  listItems(request: MessageInitShape<typeof ListItemsRequestSchema>, options?: CallOptions): AsyncIterable<Item>;
+
+  /**
+   * Place an order from a stream of lines.
+   *
+   * @generated from rpc shop.v1.CatalogService.PlaceOrder
+   */
+  placeOrder(requests: RequestStream<typeof OrderLineSchema>, options?: CallOptions): Promise<OrderSummary>;
+
+  /**
+   * Live price updates for the SKUs sent.
+   *
+   * @generated from rpc shop.v1.CatalogService.WatchPrices
+   */
+  watchPrices(requests: RequestStream<typeof GetItemRequestSchema>, options?: CallOptions): AsyncIterable<Item>;
+
+  /**
+   * @generated from rpc shop.v1.CatalogService.Ping
+   */
+  ping(request: MessageInitShape<typeof EmptySchema>, options?: CallOptions): Promise<Empty>;
+
+  /**
+   * Uses the message whose name collides with the client class.
+   *
+   * @generated from rpc shop.v1.CatalogService.Annotate
+   */
+  annotate(request: MessageInitShape<typeof CatalogServiceClientSchema>, options?: CallOptions): Promise<CatalogServiceClient$1>;
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close(): void;
+
+  /** The grpc-js Channel this client uses. */
+  getChannel(): ChannelInterface;
 }
+
 /**
  * The grpc-js ServiceDefinition of shop.v1.AdminService: method paths, stream flags and protobuf binary serializers.
  *
@@ -141,12 +157,14 @@ export declare class CatalogServiceClient {
  * @deprecated
  */
 export declare const AdminServiceDefinition: ServiceDefinition;
+
 /**
  * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */
 export declare const AdminServiceRuntimeConfig: ServiceRuntimeConfig;
+
 /**
  * Deprecated admin service.
  *
@@ -156,12 +174,13 @@ export declare const AdminServiceRuntimeConfig: ServiceRuntimeConfig;
  * @deprecated
  */
 export interface AdminServiceServer {
-    /**
-     * @generated from rpc shop.v1.AdminService.Reindex
-     * @deprecated
-     */
-    reindex(request: Empty, context: HandlerContext): Promise<MessageInitShape<typeof EmptySchema>>;
+  /**
+   * @generated from rpc shop.v1.AdminService.Reindex
+   * @deprecated
+   */
+  reindex(request: Empty, context: HandlerContext): Promise<MessageInitShape<typeof EmptySchema>>;
 }
+
 /**
  * Register an implementation of every method of shop.v1.AdminService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
@@ -169,6 +188,7 @@ export interface AdminServiceServer {
  * @deprecated
  */
 export declare function addAdminService(server: Server, impl: AdminServiceServer, options?: TracedServerOptions): void;
+
 /**
  * Register an implementation of some methods of shop.v1.AdminService; the methods left out answer UNIMPLEMENTED.
  *
@@ -176,6 +196,7 @@ export declare function addAdminService(server: Server, impl: AdminServiceServer
  * @deprecated
  */
 export declare function addPartialAdminService(server: Server, impl: Partial<AdminServiceServer>, options?: TracedServerOptions): void;
+
 /**
  * Deprecated admin service.
  *
@@ -185,19 +206,24 @@ export declare function addPartialAdminService(server: Server, impl: Partial<Adm
  * @deprecated
  */
 export declare class AdminServiceClient {
-    /** The runtime behind this client: the grpc-js Client and one function per method kind. */
-    readonly transport: ClientTransport;
-    /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
-    constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
-    /** Use an existing grpc-js Channel. */
-    constructor(channel: Channel, options?: TracedClientOptions);
-    /**
-     * @generated from rpc shop.v1.AdminService.Reindex
-     * @deprecated
-     */
-    reindex(request: MessageInitShape<typeof EmptySchema>, options?: CallOptions): Promise<Empty>;
-    /** Close the channel: calls in flight finish, new calls fail. */
-    close(): void;
-    /** The grpc-js Channel this client uses. */
-    getChannel(): ChannelInterface;
+  /** The runtime behind this client: the grpc-js Client and one function per method kind. */
+  readonly transport: ClientTransport;
+
+  /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
+  /** Use an existing grpc-js Channel. */
+  constructor(channel: Channel, options?: TracedClientOptions);
+
+  /**
+   * @generated from rpc shop.v1.AdminService.Reindex
+   * @deprecated
+   */
+  reindex(request: MessageInitShape<typeof EmptySchema>, options?: CallOptions): Promise<Empty>;
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close(): void;
+
+  /** The grpc-js Channel this client uses. */
+  getChannel(): ChannelInterface;
 }
+

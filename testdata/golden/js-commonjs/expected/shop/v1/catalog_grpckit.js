@@ -6,42 +6,45 @@
 
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
-exports.AdminServiceClient = exports.addPartialAdminService = exports.addAdminService = exports.AdminServiceRuntimeConfig = exports.AdminServiceDefinition = exports.CatalogServiceClient = exports.addPartialCatalogService = exports.addCatalogService = exports.CatalogServiceRuntimeConfig = exports.CatalogServiceDefinition = void 0;
-const runtime_1 = require("@grpckit/runtime");
-const catalog_pb_1 = require("./catalog_pb");
-const telemetry_1 = require("@grpckit/runtime/telemetry");
+
+const { addServiceImplementation, createClientTransport, createServiceDefinition } = require("@grpckit/runtime");
+const { AdminService, CatalogService } = require("./catalog_pb");
+const { telemetryHooks } = require("@grpckit/runtime/telemetry");
+
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
  * @generated from service shop.v1.CatalogService
  */
-exports.CatalogServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_pb_1.CatalogService);
+const CatalogServiceDefinition = /*@__PURE__*/ createServiceDefinition(CatalogService);
+
 /**
  * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
-exports.CatalogServiceRuntimeConfig = {
-    telemetry: telemetry_1.telemetryHooks,
+const CatalogServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
 };
+
 /**
  * Register an implementation of every method of shop.v1.CatalogService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.CatalogService
  */
 function addCatalogService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, options, exports.CatalogServiceRuntimeConfig);
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
-exports.addCatalogService = addCatalogService;
+
 /**
  * Register an implementation of some methods of shop.v1.CatalogService; the methods left out answer UNIMPLEMENTED.
  *
  * @generated from service shop.v1.CatalogService
  */
 function addPartialCatalogService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.CatalogService, impl, options, exports.CatalogServiceRuntimeConfig);
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
-exports.addPartialCatalogService = addPartialCatalogService;
+
 /**
  * The catalog of the shop.
  *
@@ -52,80 +55,90 @@ exports.addPartialCatalogService = addPartialCatalogService;
  * @generated from service shop.v1.CatalogService
  */
 class CatalogServiceClient {
-    constructor(target, credentialsOrOptions, options) {
-        this.transport = (0, runtime_1.createClientTransport)(target, credentialsOrOptions, options, exports.CatalogServiceRuntimeConfig);
-    }
-    /**
-     * Get one item by SKU.
-     *
-     * @generated from rpc shop.v1.CatalogService.GetItem
-     */
-    getItem(request, options) {
-        return this.transport.unary(catalog_pb_1.CatalogService.method.getItem, request, options);
-    }
-    /**
-     * Stream every item.
-     *
-     * @generated from rpc shop.v1.CatalogService.ListItems
-     */
-    listItems(request, options) {
-        return this.transport.serverStream(catalog_pb_1.CatalogService.method.listItems, request, options);
-    }
-    /**
-     * Place an order from a stream of lines.
-     *
-     * @generated from rpc shop.v1.CatalogService.PlaceOrder
-     */
-    placeOrder(requests, options) {
-        return this.transport.clientStream(catalog_pb_1.CatalogService.method.placeOrder, requests, options);
-    }
-    /**
-     * Live price updates for the SKUs sent.
-     *
-     * @generated from rpc shop.v1.CatalogService.WatchPrices
-     */
-    watchPrices(requests, options) {
-        return this.transport.bidiStream(catalog_pb_1.CatalogService.method.watchPrices, requests, options);
-    }
-    /**
-     * @generated from rpc shop.v1.CatalogService.Ping
-     */
-    ping(request, options) {
-        return this.transport.unary(catalog_pb_1.CatalogService.method.ping, request, options);
-    }
-    /**
-     * Uses the message whose name collides with the client class.
-     *
-     * @generated from rpc shop.v1.CatalogService.Annotate
-     */
-    annotate(request, options) {
-        return this.transport.unary(catalog_pb_1.CatalogService.method.annotate, request, options);
-    }
-    /** Close the channel: calls in flight finish, new calls fail. */
-    close() {
-        this.transport.close();
-    }
-    /** The grpc-js Channel this client uses. */
-    getChannel() {
-        return this.transport.grpcClient.getChannel();
-    }
+  constructor(target, credentialsOrOptions, options) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, CatalogServiceRuntimeConfig);
+  }
+
+  /**
+   * Get one item by SKU.
+   *
+   * @generated from rpc shop.v1.CatalogService.GetItem
+   */
+  getItem(request, options) {
+    return this.transport.unary(CatalogService.method.getItem, request, options);
+  }
+
+  /**
+   * Stream every item.
+   *
+   * @generated from rpc shop.v1.CatalogService.ListItems
+   */
+  listItems(request, options) {
+    return this.transport.serverStream(CatalogService.method.listItems, request, options);
+  }
+
+  /**
+   * Place an order from a stream of lines.
+   *
+   * @generated from rpc shop.v1.CatalogService.PlaceOrder
+   */
+  placeOrder(requests, options) {
+    return this.transport.clientStream(CatalogService.method.placeOrder, requests, options);
+  }
+
+  /**
+   * Live price updates for the SKUs sent.
+   *
+   * @generated from rpc shop.v1.CatalogService.WatchPrices
+   */
+  watchPrices(requests, options) {
+    return this.transport.bidiStream(CatalogService.method.watchPrices, requests, options);
+  }
+
+  /**
+   * @generated from rpc shop.v1.CatalogService.Ping
+   */
+  ping(request, options) {
+    return this.transport.unary(CatalogService.method.ping, request, options);
+  }
+
+  /**
+   * Uses the message whose name collides with the client class.
+   *
+   * @generated from rpc shop.v1.CatalogService.Annotate
+   */
+  annotate(request, options) {
+    return this.transport.unary(CatalogService.method.annotate, request, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close() {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel() {
+    return this.transport.grpcClient.getChannel();
+  }
 }
-exports.CatalogServiceClient = CatalogServiceClient;
+
 /**
  * The grpc-js ServiceDefinition of shop.v1.AdminService: method paths, stream flags and protobuf binary serializers.
  *
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-exports.AdminServiceDefinition = (0, runtime_1.createServiceDefinition)(catalog_pb_1.AdminService);
+const AdminServiceDefinition = /*@__PURE__*/ createServiceDefinition(AdminService);
+
 /**
  * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */
-exports.AdminServiceRuntimeConfig = {
-    telemetry: telemetry_1.telemetryHooks,
+const AdminServiceRuntimeConfig = {
+  telemetry: telemetryHooks,
 };
+
 /**
  * Register an implementation of every method of shop.v1.AdminService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
@@ -133,9 +146,9 @@ exports.AdminServiceRuntimeConfig = {
  * @deprecated
  */
 function addAdminService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, options, exports.AdminServiceRuntimeConfig);
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
-exports.addAdminService = addAdminService;
+
 /**
  * Register an implementation of some methods of shop.v1.AdminService; the methods left out answer UNIMPLEMENTED.
  *
@@ -143,9 +156,9 @@ exports.addAdminService = addAdminService;
  * @deprecated
  */
 function addPartialAdminService(server, impl, options) {
-    (0, runtime_1.addServiceImplementation)(server, catalog_pb_1.AdminService, impl, options, exports.AdminServiceRuntimeConfig);
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
-exports.addPartialAdminService = addPartialAdminService;
+
 /**
  * Deprecated admin service.
  *
@@ -155,23 +168,37 @@ exports.addPartialAdminService = addPartialAdminService;
  * @deprecated
  */
 class AdminServiceClient {
-    constructor(target, credentialsOrOptions, options) {
-        this.transport = (0, runtime_1.createClientTransport)(target, credentialsOrOptions, options, exports.AdminServiceRuntimeConfig);
-    }
-    /**
-     * @generated from rpc shop.v1.AdminService.Reindex
-     * @deprecated
-     */
-    reindex(request, options) {
-        return this.transport.unary(catalog_pb_1.AdminService.method.reindex, request, options);
-    }
-    /** Close the channel: calls in flight finish, new calls fail. */
-    close() {
-        this.transport.close();
-    }
-    /** The grpc-js Channel this client uses. */
-    getChannel() {
-        return this.transport.grpcClient.getChannel();
-    }
+  constructor(target, credentialsOrOptions, options) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, AdminServiceRuntimeConfig);
+  }
+
+  /**
+   * @generated from rpc shop.v1.AdminService.Reindex
+   * @deprecated
+   */
+  reindex(request, options) {
+    return this.transport.unary(AdminService.method.reindex, request, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close() {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel() {
+    return this.transport.grpcClient.getChannel();
+  }
 }
+
+
+exports.CatalogServiceDefinition = CatalogServiceDefinition;
+exports.CatalogServiceRuntimeConfig = CatalogServiceRuntimeConfig;
+exports.addCatalogService = addCatalogService;
+exports.addPartialCatalogService = addPartialCatalogService;
+exports.CatalogServiceClient = CatalogServiceClient;
+exports.AdminServiceDefinition = AdminServiceDefinition;
+exports.AdminServiceRuntimeConfig = AdminServiceRuntimeConfig;
+exports.addAdminService = addAdminService;
+exports.addPartialAdminService = addPartialAdminService;
 exports.AdminServiceClient = AdminServiceClient;

@@ -7,36 +7,41 @@
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import { AdminService, CatalogService } from "./catalog_pb.js";
 import { telemetryHooks } from "@grpckit/runtime/telemetry";
+
 /**
  * The grpc-js ServiceDefinition of shop.v1.CatalogService: method paths, stream flags and protobuf binary serializers.
  *
  * @generated from service shop.v1.CatalogService
  */
-export const CatalogServiceDefinition = createServiceDefinition(CatalogService);
+export const CatalogServiceDefinition = /*@__PURE__*/ createServiceDefinition(CatalogService);
+
 /**
  * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.CatalogService
  */
 export const CatalogServiceRuntimeConfig = {
-    telemetry: telemetryHooks,
+  telemetry: telemetryHooks,
 };
+
 /**
  * Register an implementation of every method of shop.v1.CatalogService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
  * @generated from service shop.v1.CatalogService
  */
 export function addCatalogService(server, impl, options) {
-    addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
+
 /**
  * Register an implementation of some methods of shop.v1.CatalogService; the methods left out answer UNIMPLEMENTED.
  *
  * @generated from service shop.v1.CatalogService
  */
 export function addPartialCatalogService(server, impl, options) {
-    addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
+  addServiceImplementation(server, CatalogService, impl, options, CatalogServiceRuntimeConfig);
 }
+
 /**
  * The catalog of the shop.
  *
@@ -47,79 +52,90 @@ export function addPartialCatalogService(server, impl, options) {
  * @generated from service shop.v1.CatalogService
  */
 export class CatalogServiceClient {
-    constructor(target, credentialsOrOptions, options) {
-        this.transport = createClientTransport(target, credentialsOrOptions, options, CatalogServiceRuntimeConfig);
-    }
-    /**
-     * Get one item by SKU.
-     *
-     * @generated from rpc shop.v1.CatalogService.GetItem
-     */
-    getItem(request, options) {
-        return this.transport.unary(CatalogService.method.getItem, request, options);
-    }
-    /**
-     * Stream every item.
-     *
-     * @generated from rpc shop.v1.CatalogService.ListItems
-     */
-    listItems(request, options) {
-        return this.transport.serverStream(CatalogService.method.listItems, request, options);
-    }
-    /**
-     * Place an order from a stream of lines.
-     *
-     * @generated from rpc shop.v1.CatalogService.PlaceOrder
-     */
-    placeOrder(requests, options) {
-        return this.transport.clientStream(CatalogService.method.placeOrder, requests, options);
-    }
-    /**
-     * Live price updates for the SKUs sent.
-     *
-     * @generated from rpc shop.v1.CatalogService.WatchPrices
-     */
-    watchPrices(requests, options) {
-        return this.transport.bidiStream(CatalogService.method.watchPrices, requests, options);
-    }
-    /**
-     * @generated from rpc shop.v1.CatalogService.Ping
-     */
-    ping(request, options) {
-        return this.transport.unary(CatalogService.method.ping, request, options);
-    }
-    /**
-     * Uses the message whose name collides with the client class.
-     *
-     * @generated from rpc shop.v1.CatalogService.Annotate
-     */
-    annotate(request, options) {
-        return this.transport.unary(CatalogService.method.annotate, request, options);
-    }
-    /** Close the channel: calls in flight finish, new calls fail. */
-    close() {
-        this.transport.close();
-    }
-    /** The grpc-js Channel this client uses. */
-    getChannel() {
-        return this.transport.grpcClient.getChannel();
-    }
+  constructor(target, credentialsOrOptions, options) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, CatalogServiceRuntimeConfig);
+  }
+
+  /**
+   * Get one item by SKU.
+   *
+   * @generated from rpc shop.v1.CatalogService.GetItem
+   */
+  getItem(request, options) {
+    return this.transport.unary(CatalogService.method.getItem, request, options);
+  }
+
+  /**
+   * Stream every item.
+   *
+   * @generated from rpc shop.v1.CatalogService.ListItems
+   */
+  listItems(request, options) {
+    return this.transport.serverStream(CatalogService.method.listItems, request, options);
+  }
+
+  /**
+   * Place an order from a stream of lines.
+   *
+   * @generated from rpc shop.v1.CatalogService.PlaceOrder
+   */
+  placeOrder(requests, options) {
+    return this.transport.clientStream(CatalogService.method.placeOrder, requests, options);
+  }
+
+  /**
+   * Live price updates for the SKUs sent.
+   *
+   * @generated from rpc shop.v1.CatalogService.WatchPrices
+   */
+  watchPrices(requests, options) {
+    return this.transport.bidiStream(CatalogService.method.watchPrices, requests, options);
+  }
+
+  /**
+   * @generated from rpc shop.v1.CatalogService.Ping
+   */
+  ping(request, options) {
+    return this.transport.unary(CatalogService.method.ping, request, options);
+  }
+
+  /**
+   * Uses the message whose name collides with the client class.
+   *
+   * @generated from rpc shop.v1.CatalogService.Annotate
+   */
+  annotate(request, options) {
+    return this.transport.unary(CatalogService.method.annotate, request, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close() {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel() {
+    return this.transport.grpcClient.getChannel();
+  }
 }
+
 /**
  * The grpc-js ServiceDefinition of shop.v1.AdminService: method paths, stream flags and protobuf binary serializers.
  *
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export const AdminServiceDefinition = createServiceDefinition(AdminService);
+export const AdminServiceDefinition = /*@__PURE__*/ createServiceDefinition(AdminService);
+
 /**
  * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.
  *
  * @generated from service shop.v1.AdminService
  */
 export const AdminServiceRuntimeConfig = {
-    telemetry: telemetryHooks,
+  telemetry: telemetryHooks,
 };
+
 /**
  * Register an implementation of every method of shop.v1.AdminService on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
  *
@@ -127,8 +143,9 @@ export const AdminServiceRuntimeConfig = {
  * @deprecated
  */
 export function addAdminService(server, impl, options) {
-    addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
+
 /**
  * Register an implementation of some methods of shop.v1.AdminService; the methods left out answer UNIMPLEMENTED.
  *
@@ -136,8 +153,9 @@ export function addAdminService(server, impl, options) {
  * @deprecated
  */
 export function addPartialAdminService(server, impl, options) {
-    addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
+  addServiceImplementation(server, AdminService, impl, options, AdminServiceRuntimeConfig);
 }
+
 /**
  * Deprecated admin service.
  *
@@ -147,22 +165,26 @@ export function addPartialAdminService(server, impl, options) {
  * @deprecated
  */
 export class AdminServiceClient {
-    constructor(target, credentialsOrOptions, options) {
-        this.transport = createClientTransport(target, credentialsOrOptions, options, AdminServiceRuntimeConfig);
-    }
-    /**
-     * @generated from rpc shop.v1.AdminService.Reindex
-     * @deprecated
-     */
-    reindex(request, options) {
-        return this.transport.unary(AdminService.method.reindex, request, options);
-    }
-    /** Close the channel: calls in flight finish, new calls fail. */
-    close() {
-        this.transport.close();
-    }
-    /** The grpc-js Channel this client uses. */
-    getChannel() {
-        return this.transport.grpcClient.getChannel();
-    }
+  constructor(target, credentialsOrOptions, options) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, AdminServiceRuntimeConfig);
+  }
+
+  /**
+   * @generated from rpc shop.v1.AdminService.Reindex
+   * @deprecated
+   */
+  reindex(request, options) {
+    return this.transport.unary(AdminService.method.reindex, request, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close() {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel() {
+    return this.transport.grpcClient.getChannel();
+  }
 }
+

@@ -19,7 +19,7 @@ import type { Empty, EmptySchema } from "@bufbuild/protobuf/wkt";
  *
  * @generated from service shop.v1.CatalogService
  */
-export const CatalogServiceDefinition: ServiceDefinition = createServiceDefinition(CatalogService);
+export const CatalogServiceDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(CatalogService);
 
 /**
  * What the generated server and client of shop.v1.CatalogService add to each call: request validation and telemetry.
@@ -100,7 +100,7 @@ export function addPartialCatalogService(server: Server, impl: Partial<CatalogSe
  * @generated from service shop.v1.AdminService
  * @deprecated
  */
-export const AdminServiceDefinition: ServiceDefinition = createServiceDefinition(AdminService);
+export const AdminServiceDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(AdminService);
 
 /**
  * What the generated server and client of shop.v1.AdminService add to each call: request validation and telemetry.

@@ -18,7 +18,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
  *
  * @generated from service acct.v1.AccountService
  */
-export const AccountServiceDefinition: ServiceDefinition = createServiceDefinition(AccountService);
+export const AccountServiceDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(AccountService);
 
 /**
  * What the generated server and client of acct.v1.AccountService add to each call: request validation and telemetry.
@@ -26,7 +26,7 @@ export const AccountServiceDefinition: ServiceDefinition = createServiceDefiniti
  * @generated from service acct.v1.AccountService
  */
 export const AccountServiceRuntimeConfig: ServiceRuntimeConfig = {
-  validation: requestValidation({
+  validation: /*@__PURE__*/ requestValidation({
     "/acct.v1.AccountService/CreateAccount": validateCreateAccountRequest,
     "/acct.v1.AccountService/GetAccount": validateGetAccountRequest,
     "/acct.v1.AccountService/ImportAccounts": validateCreateAccountRequest,

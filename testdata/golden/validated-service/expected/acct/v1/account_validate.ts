@@ -62,13 +62,13 @@ export function checkGetAccountRequest(m: GetAccountRequest, c: ViolationCollect
 }
 
 // Built once at module load: violations with fixed field paths, patterns, value sets.
-const CreateAccountRequest_email_emailEmpty = violation("email", "string.email", "string.email_empty", "value is empty, which is not a valid email address");
-const CreateAccountRequest_email_email = violation("email", "string.email", "string.email", "must be a valid email address");
-const CreateAccountRequest_name_minLen = violation("name", "string.min_len", "string.min_len", "must be at least 1 characters");
-const CreateAccountRequest_name_maxLen = violation("name", "string.max_len", "string.max_len", "must be at most 64 characters");
-const CreateAccountRequest_age_gteLte = violation("age", "uint32.gte", "uint32.gte_lte", "must be greater than or equal to 13 and less than or equal to 150");
-const CreateAccountRequest_tags_maxItems = violation("tags", "repeated.max_items", "repeated.max_items", "must contain no more than 8 item(s)");
-const CreateAccountRequest_tags_unique = violation("tags", "repeated.unique", "repeated.unique", "repeated value must contain unique items");
-const CreateAccountRequest_nameNotEmail = violation("", "", "name_not_email", "name must differ from email");
-const GetAccountRequest_id_uuidEmpty = violation("id", "string.uuid", "string.uuid_empty", "value is empty, which is not a valid UUID");
-const GetAccountRequest_id_uuid = violation("id", "string.uuid", "string.uuid", "must be a valid UUID");
+const CreateAccountRequest_email_emailEmpty = /*@__PURE__*/ violation("email", "string.email", "string.email_empty", "value is empty, which is not a valid email address");
+const CreateAccountRequest_email_email = /*@__PURE__*/ violation("email", "string.email", "string.email", "must be a valid email address");
+const CreateAccountRequest_name_minLen = /*@__PURE__*/ violation("name", "string.min_len", "string.min_len", "must be at least 1 characters");
+const CreateAccountRequest_name_maxLen = /*@__PURE__*/ violation("name", "string.max_len", "string.max_len", "must be at most 64 characters");
+const CreateAccountRequest_age_gteLte = /*@__PURE__*/ violation("age", "uint32.gte", "uint32.gte_lte", "must be greater than or equal to 13 and less than or equal to 150");
+const CreateAccountRequest_tags_maxItems = /*@__PURE__*/ violation("tags", "repeated.max_items", "repeated.max_items", "must contain no more than 8 item(s)");
+const CreateAccountRequest_tags_unique = /*@__PURE__*/ violation("tags", "repeated.unique", "repeated.unique", "repeated value must contain unique items");
+const CreateAccountRequest_nameNotEmail = /*@__PURE__*/ violation("", "", "name_not_email", "name must differ from email");
+const GetAccountRequest_id_uuidEmpty = /*@__PURE__*/ violation("id", "string.uuid", "string.uuid_empty", "value is empty, which is not a valid UUID");
+const GetAccountRequest_id_uuid = /*@__PURE__*/ violation("id", "string.uuid", "string.uuid", "must be a valid UUID");
