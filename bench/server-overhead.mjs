@@ -9,8 +9,9 @@
 // Usage: npm run build && node bench/server-overhead.mjs
 //   [--rounds 3] [--seconds 3] [--warmup 2] [--servers plain,generated,nice]
 //   [--scenarios unary-1,unary-64,stream-1,stream-64] [--cpu-prof DIR]
-// --cpu-prof runs only the generated server, under `node --cpu-prof`, and
-// writes its profile into DIR (see bench/server/PROFILE.md).
+// --cpu-prof runs the servers (default: only the generated one) under
+// `node --cpu-prof` and writes their profiles into DIR; summarise them with
+// bench/server/profile-summary.mjs (see bench/server/PROFILE.md).
 // Prints, per scenario and server: req/s (median of rounds), p50 / p99 of
 // h2load's per-request times (all rounds pooled), server CPU µs per call
 // (process.cpuUsage of the server process), ratios vs plain grpc-js, and the
@@ -33,7 +34,7 @@ const rounds = Number(opt("rounds", 3));
 const seconds = Number(opt("seconds", 3));
 const warmup = Number(opt("warmup", 2));
 const profileDir = opt("cpu-prof");
-let kinds = (profileDir ? "generated" : opt("servers", "plain,generated,nice")).split(",");
+let kinds = opt("servers", profileDir ? "generated" : "plain,generated,nice").split(",");
 const scenarioNames = opt("scenarios", "unary-1,unary-64,stream-1,stream-64").split(",");
 const [serverCore, loadCore] = [1, 0];
 const niceVersion = "2.1.18";
@@ -86,6 +87,7 @@ async function measure(server, scenario, secs) {
     core: loadCore,
   });
   const cpuUs = (await server.cpuUs()) - cpu0;
+  server.calls = (server.calls ?? 0) + r.done;
   const per = scenario.body.bytesPerCall;
   const complete = r.failed === 0 && r.dataBytes >= r.succeeded * per && r.dataBytes <= (r.succeeded + scenario.streams) * per;
   return { ...r, rps: r.succeeded / r.seconds, cpuPerCallUs: cpuUs / Math.max(1, r.done), complete };
@@ -104,7 +106,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 for (const s of servers) await s.stop();
-if (profileDir) console.log(`profile written to ${profileDir}`);
+if (profileDir) for (const s of servers) console.log(`${s.kind} (pid ${s.pid}): ${s.calls} calls under h2load, profile in ${profileDir}`);
 printTables();
 
 function printTables() {

@@ -70,7 +70,7 @@ export function lengthPrefixed(bytes) {
 
 /**
  * Start bench/server/serve.mjs for `kind` pinned to `core` (taskset), with
- * `nodeArgs` before the script. Resolves to `{ kind, port, cpuUs(), stop() }`:
+ * `nodeArgs` before the script. Resolves to `{ kind, port, pid, cpuUs(), stop() }`:
  * `cpuUs()` resolves to the process's user + system CPU time in µs so far,
  * `stop()` to its exit.
  */
@@ -88,6 +88,7 @@ export function startServer({ kind, root, genDir, peerDir, core, nodeArgs = [] }
   return next().then(({ port }) => ({
     kind,
     port,
+    pid: child.pid,
     cpuUs: async () => {
       const reply = next();
       child.send("cpu");
