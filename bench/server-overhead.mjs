@@ -9,14 +9,14 @@
 // Usage: npm run build && node bench/server-overhead.mjs
 //   [--rounds 3] [--seconds 3] [--warmup 2] [--servers plain,generated,nice]
 //   [--scenarios unary-1,unary-64,stream-1,stream-64] [--cpu-prof DIR]
-// --cpu-prof runs the servers (default: only the generated one) under
-// `node --cpu-prof` and writes their profiles into DIR; summarise them with
+// --cpu-prof profiles the servers (default: only the generated one) during
+// the measured rounds (after warm-up) and writes DIR/<server>.cpuprofile; summarise them with
 // bench/server/profile-summary.mjs (see bench/server/PROFILE.md).
 // Prints, per scenario and server: req/s (median of rounds), p50 / p99 of
 // h2load's per-request times (all rounds pooled), server CPU µs per call
 // (process.cpuUsage of the server process), ratios vs plain grpc-js, and the
 // load average before and after.
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -68,9 +68,12 @@ const scenarios = scenarioNames.map((name) => {
   return { name, body: bodies[kind], streams: Number(streams) };
 });
 
-const nodeArgs = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+if (profileDir) mkdirSync(profileDir, { recursive: true });
 const servers = [];
-for (const kind of kinds) servers.push(await startServer({ kind, root, genDir, peerDir, core: serverCore, nodeArgs }));
+for (const kind of kinds) {
+  const profileFile = profileDir ? join(profileDir, `${kind}.cpuprofile`) : undefined;
+  servers.push(await startServer({ kind, root, genDir, peerDir, core: serverCore, profileFile }));
+}
 for (const s of servers) {
   console.log(`${s.kind}: ${await checkServer(s.port, pb, { payload, count: streamCount, validates: s.kind === "generated" })}`);
 }
@@ -94,6 +97,10 @@ async function measure(server, scenario, secs) {
 }
 
 for (const scenario of scenarios) for (const s of servers) await measure(s, scenario, warmup);
+for (const s of servers) {
+  s.calls = 0;
+  s.profileStart();
+}
 const results = {};
 for (let round = 0; round < rounds; round++) {
   for (const scenario of scenarios) {
@@ -106,7 +113,7 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 for (const s of servers) await s.stop();
-if (profileDir) for (const s of servers) console.log(`${s.kind} (pid ${s.pid}): ${s.calls} calls under h2load, profile in ${profileDir}`);
+if (profileDir) for (const s of servers) console.log(`${s.kind}: ${s.calls} calls measured, profile ${join(profileDir, `${s.kind}.cpuprofile`)}`);
 printTables();
 
 function printTables() {

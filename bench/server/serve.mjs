@@ -1,20 +1,23 @@
 // One echo server of bench/server-overhead.mjs, in a process of its own
 // (started with an IPC channel, pinned to one core by the parent).
-// Usage: node bench/server/serve.mjs <plain|generated|nice> <generatedDir> [peerDir]
+// Usage: node bench/server/serve.mjs <plain|generated|nice> <generatedDir> [peerDir] [profileFile]
 // Serves bench.v1.EchoService (bench/server/echo.proto) on 127.0.0.1, an
 // OS-chosen port, and sends `{ port }` to the parent. Every server does the
 // same work per call: decode the request with @bufbuild/protobuf, answer
 // Echo with the payload, Expand with `count` messages carrying the payload.
 // Parent messages: "cpu" -> replies `{ cpu: { user, system } }` (µs,
-// process.cpuUsage(), all threads); "stop" -> shuts down and exits (so a
-// `--cpu-prof` profile is written).
+// process.cpuUsage(), all threads); "profile-start" -> starts the V8 CPU
+// profiler (inspector, 500 µs sampling) when a profileFile was given;
+// "stop" -> writes that profile (.cpuprofile JSON), shuts down and exits.
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 
-const [kind, genDir, peerDir] = process.argv.slice(2);
+const [kind, genDir, peerDir, profileFile] = process.argv.slice(2);
 const pb = await import(pathToFileURL(join(genDir, "echo_pb.js")).href);
 const { EchoRequestSchema: Req, EchoResponseSchema: Res } = pb;
 
@@ -98,10 +101,20 @@ if (kind === "nice") {
   stop = () => server.forceShutdown();
   process.send({ port });
 }
-process.on("message", (m) => {
+const session = profileFile ? new Session() : undefined;
+const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (e, r) => (e ? reject(e) : resolve(r))));
+async function startProfile() {
+  session.connect();
+  await post("Profiler.enable");
+  await post("Profiler.setSamplingInterval", { interval: 500 });
+  await post("Profiler.start");
+}
+process.on("message", async (m) => {
   if (m === "cpu") process.send({ cpu: process.cpuUsage() });
+  else if (m === "profile-start" && session) await startProfile();
   else if (m === "stop") {
     stop();
+    if (session) writeFileSync(profileFile, JSON.stringify((await post("Profiler.stop")).profile));
     process.exit(0);
   }
 });

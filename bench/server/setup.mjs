@@ -70,13 +70,14 @@ export function lengthPrefixed(bytes) {
 
 /**
  * Start bench/server/serve.mjs for `kind` pinned to `core` (taskset), with
- * `nodeArgs` before the script. Resolves to `{ kind, port, pid, cpuUs(), stop() }`:
+ * a CPU profile written to `profileFile` if given (from `profileStart()` to
+ * `stop()`). Resolves to `{ kind, port, pid, cpuUs(), profileStart(), stop() }`:
  * `cpuUs()` resolves to the process's user + system CPU time in µs so far,
  * `stop()` to its exit.
  */
-export function startServer({ kind, root, genDir, peerDir, core, nodeArgs = [] }) {
+export function startServer({ kind, root, genDir, peerDir, core, profileFile }) {
   const script = join(root, "bench", "server", "serve.mjs");
-  const node = [...nodeArgs, script, kind, genDir, peerDir ?? ""];
+  const node = [script, kind, genDir, peerDir ?? "", ...(profileFile ? [profileFile] : [])];
   const [cmd, argv] = have("taskset") ? ["taskset", ["-c", String(core), process.execPath, ...node]] : [process.execPath, node];
   const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let waiting;
@@ -95,6 +96,7 @@ export function startServer({ kind, root, genDir, peerDir, core, nodeArgs = [] }
       const { cpu } = await reply;
       return cpu.user + cpu.system;
     },
+    profileStart: () => child.send("profile-start"),
     stop: () => new Promise((resolve) => {
       waiting = { resolve, reject: resolve };
       child.send("stop");
