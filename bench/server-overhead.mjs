@@ -9,6 +9,10 @@
 // Usage: npm run build && node bench/server-overhead.mjs
 //   [--rounds 3] [--seconds 3] [--warmup 2] [--servers plain,generated,nice]
 //   [--scenarios unary-1,unary-64,stream-1,stream-64] [--cpu-prof DIR]
+//   [--variant NAME=DIR ...]
+// --variant adds a generated server labelled NAME that loads echo_pb.js /
+// echo_grpckit.js from DIR (bench/server/echo.proto generated elsewhere, e.g.
+// against a patched copy of the runtime, to measure a change before making it).
 // --cpu-prof profiles the servers (default: only the generated one) during
 // the measured rounds (after warm-up) and writes DIR/<server>.cpuprofile; summarise them with
 // bench/server/profile-summary.mjs (see bench/server/PROFILE.md).
@@ -16,7 +20,7 @@
 // h2load's per-request times (all rounds pooled), server CPU µs per call
 // (process.cpuUsage of the server process), ratios vs plain grpc-js, and the
 // load average before and after.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -70,12 +74,14 @@ const scenarios = scenarioNames.map((name) => {
 
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 const servers = [];
-for (const kind of kinds) {
-  const profileFile = profileDir ? join(profileDir, `${kind}.cpuprofile`) : undefined;
-  servers.push(await startServer({ kind, root, genDir, peerDir, core: serverCore, profileFile }));
+const variants = argv.flatMap((a, i) => (argv[i - 1] === "--variant" ? [a.split("=")] : []));
+const specs = [...kinds.map((kind) => ({ kind, label: kind, dir: genDir })), ...variants.map(([label, dir]) => ({ kind: "generated", label, dir }))];
+for (const { kind, label, dir } of specs) {
+  const profileFile = profileDir ? join(profileDir, `${label}.cpuprofile`) : undefined;
+  servers.push(await startServer({ kind, label, root, genDir: dir, peerDir, core: serverCore, profileFile }));
 }
 for (const s of servers) {
-  console.log(`${s.kind}: ${await checkServer(s.port, pb, { payload, count: streamCount, validates: s.kind === "generated" })}`);
+  console.log(`${s.label}: ${await checkServer(s.port, pb, { payload, count: streamCount, validates: s.kind === "generated" })}`);
 }
 
 /** One h2load run against one server; returns its figures, the server CPU spent, and whether every 2xx carried its full body. */
@@ -86,7 +92,7 @@ async function measure(server, scenario, secs) {
     bodyFile: scenario.body.file,
     streams: scenario.streams,
     seconds: secs,
-    logFile: join(genDir, `${server.kind}-${scenario.name}.log`),
+    logFile: join(genDir, `${server.label}-${scenario.name}.log`),
     core: loadCore,
   });
   const cpuUs = (await server.cpuUs()) - cpu0;
@@ -107,14 +113,15 @@ for (let round = 0; round < rounds; round++) {
     const order = servers.map((_, i) => servers[(i + round) % servers.length]);
     for (const s of order) {
       const r = await measure(s, scenario, seconds);
-      ((results[scenario.name] ??= {})[s.kind] ??= []).push(r);
-      if (!r.complete) console.log(`warning: ${s.kind} ${scenario.name} round ${round}: ${r.failed} failed, ${r.dataBytes} DATA bytes for ${r.succeeded} calls`);
+      ((results[scenario.name] ??= {})[s.label] ??= []).push(r);
+      if (!r.complete) console.log(`warning: ${s.label} ${scenario.name} round ${round}: ${r.failed} failed, ${r.dataBytes} DATA bytes for ${r.succeeded} calls`);
     }
   }
 }
 for (const s of servers) await s.stop();
-if (profileDir) for (const s of servers) console.log(`${s.kind}: ${s.calls} calls measured, profile ${join(profileDir, `${s.kind}.cpuprofile`)}`);
+if (profileDir) for (const s of servers) console.log(`${s.label}: ${s.calls} calls measured, profile ${join(profileDir, `${s.label}.cpuprofile`)}`);
 printTables();
+rmSync(genDir, { recursive: true, force: true });
 
 function printTables() {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

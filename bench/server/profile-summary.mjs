@@ -18,7 +18,7 @@ const shortUrl = (url) => url.replace(/^file:\/\/.*?\/(node_modules\/|templates\
 const keyOf = (f) => (f.url ? `${f.functionName || "(anonymous)"} ${shortUrl(f.url)}:${f.lineNumber + 1}` : f.functionName);
 const isRuntime = (url) => url.includes("/templates/runtime/dist/") || url.includes("/@grpckit/runtime/");
 
-/** Categories, by a test on any frame of a sample's stack (inclusive). */
+/** Categories, by a test `(frame, leaf)` on any frame of a sample's stack (inclusive; self when it tests `frame === leaf`). */
 const categories = [
   ["grpckit runtime, any frame (inclusive)", (f) => isRuntime(f.url)],
   ["  telemetry hook (runtime telemetry/)", (f) => isRuntime(f.url) && f.url.includes("/telemetry/")],
@@ -27,7 +27,7 @@ const categories = [
   ["AbortController / AbortSignal", (f) => f.url === "node:internal/abort_controller" || /^Abort(Controller|Signal)$/.test(f.functionName)],
   ["timers (setTimeout / clearTimeout / unref)", (f) => f.url === "node:timers" || f.url === "node:internal/timers"],
   ["AsyncLocalStorage (run / getStore)", (f) => f.url.includes("async_local_storage") || (f.url === "node:async_hooks" && f.functionName === "run")],
-  ["async_hooks (promise / init hooks an AsyncLocalStorage enables)", (f) => f.url === "node:async_hooks" || f.url === "node:internal/async_hooks"],
+  ["async_hooks, self (promise / init hooks and callback trampoline an AsyncLocalStorage enables)", (f, leaf) => f === leaf && (f.url === "node:async_hooks" || f.url === "node:internal/async_hooks")],
   ["grpc-js Metadata (any caller)", (f) => f.url.endsWith("/grpc-js/build/src/metadata.js")],
   ["promise jobs (runMicrotasks / processTicksAndRejections)", (f) => f.functionName === "runMicrotasks" || f.functionName === "processTicksAndRejections"],
   ["@bufbuild/protobuf (codec, create)", (f) => f.url.includes("/@bufbuild/protobuf/")],
@@ -61,7 +61,7 @@ function analyse(file, calls) {
     const frames = [];
     for (let id = samples[i]; id !== undefined; id = parent.get(id)) frames.push(byId.get(id).callFrame);
     for (const k of new Set(frames.filter((f) => isRuntime(f.url)).map(keyOf))) add(r.inclusive, k, dt);
-    for (const [name, test] of categories) if (frames.some(test)) add(r.cat, name, dt);
+    for (const [name, test] of categories) if (frames.some((f) => test(f, leaf))) add(r.cat, name, dt);
   }
   r.cat.set("GC ((garbage collector), self)", r.self.get("(garbage collector)") ?? 0);
   r.cat.set("native, not attributed ((program), self)", r.self.get("(program)") ?? 0);

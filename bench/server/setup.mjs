@@ -71,23 +71,24 @@ export function lengthPrefixed(bytes) {
 /**
  * Start bench/server/serve.mjs for `kind` pinned to `core` (taskset), with
  * a CPU profile written to `profileFile` if given (from `profileStart()` to
- * `stop()`). Resolves to `{ kind, port, pid, cpuUs(), profileStart(), stop() }`:
+ * `stop()`). Resolves to `{ kind, label, port, pid, cpuUs(), profileStart(), stop() }`:
  * `cpuUs()` resolves to the process's user + system CPU time in µs so far,
  * `stop()` to its exit.
  */
-export function startServer({ kind, root, genDir, peerDir, core, profileFile }) {
+export function startServer({ kind, label = kind, root, genDir, peerDir, core, profileFile }) {
   const script = join(root, "bench", "server", "serve.mjs");
   const node = [script, kind, genDir, peerDir ?? "", ...(profileFile ? [profileFile] : [])];
   const [cmd, argv] = have("taskset") ? ["taskset", ["-c", String(core), process.execPath, ...node]] : [process.execPath, node];
   const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let waiting;
   child.on("message", (m) => waiting?.resolve(m));
-  child.on("exit", (code) => waiting?.reject(new Error(`${kind} server exited (${code})`)));
+  child.on("exit", (code) => waiting?.reject(new Error(`${label} server exited (${code})`)));
   const next = () => new Promise((resolve, reject) => {
     waiting = { resolve, reject };
   });
   return next().then(({ port }) => ({
     kind,
+    label,
     port,
     pid: child.pid,
     cpuUs: async () => {
