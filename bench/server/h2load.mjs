@@ -44,7 +44,7 @@ export function ensureH2load() {
  */
 export function runH2load({ url, bodyFile, streams, seconds, logFile, core }) {
   const args = [
-    "-c", "1", "-t", "1", "-m", String(streams), "-D", String(seconds),
+    "-c", "1", "-t", "1", "-m", String(streams), "-D", `${Math.round(seconds * 1000)}ms`,
     "-d", bodyFile, "-H", "content-type: application/grpc", "-H", "te: trailers",
     `--log-file=${logFile}`, url,
   ];
