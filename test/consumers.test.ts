@@ -26,6 +26,7 @@ beforeAll(() => {
 }, 300_000);
 
 afterAll(() => {
+  if (process.env.GRPCKIT_KEEP_CONSUMERS) return;
   if (base) for (const m of consumerModes) rmSync(`${base}-${m.name}`, { recursive: true, force: true });
   if (base) rmSync(base, { recursive: true, force: true });
   if (tarballs) rmSync(dirname(tarballs.plugin), { recursive: true, force: true });
@@ -53,16 +54,16 @@ describe("packages", () => {
     }
   });
 
-  it("runtime: no dependencies; grpc-js and protobuf peers; OTel and validation optional peers", () => {
+  it("runtime: no dependencies; grpc-js and protobuf peers; OTel, validation, health and reflection optional peers", () => {
     const m = packedManifest(tarballs.runtime);
     expect(m.dependencies ?? {}).toEqual({});
     const peers = m.peerDependencies as Record<string, string>;
     const meta = m.peerDependenciesMeta as Record<string, { optional?: boolean }>;
     expect(Object.keys(peers).sort()).toEqual(
-      ["@bufbuild/cel", "@bufbuild/protobuf", "@bufbuild/protovalidate", "@bufbuild/re2", "@grpc/grpc-js", "@opentelemetry/api"],
+      ["@bufbuild/cel", "@bufbuild/protobuf", "@bufbuild/protovalidate", "@bufbuild/re2", "@grpc/grpc-js", "@grpc/reflection", "@opentelemetry/api", "grpc-health-check"],
     );
     expect(Object.keys(meta).filter((k) => meta[k]?.optional).sort()).toEqual(
-      ["@bufbuild/cel", "@bufbuild/protovalidate", "@bufbuild/re2", "@opentelemetry/api"],
+      ["@bufbuild/cel", "@bufbuild/protovalidate", "@bufbuild/re2", "@grpc/reflection", "@opentelemetry/api", "grpc-health-check"],
     );
   });
 

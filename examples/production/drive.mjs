@@ -85,7 +85,14 @@ while (accepted < n && Date.now() < end) await sleep(5);
 process.kill(pid, "SIGTERM");
 console.log(`drain            SIGTERM sent to pid ${pid} with ${accepted} of ${n} calls in flight on the server`);
 await sleep(200); // the server stops accepting: later calls are refused, so clients go elsewhere
-const late = await greet.greet({ name: "late" }, { timeoutMs: 5000 }).then(() => "ok", (e) => e.codeName);
+// A client that does not retry shows the refusal itself. (Greet is NO_SIDE_EFFECTS, so the default
+// client retries UNAVAILABLE, waiting for a ready backend within its deadline: with this one
+// server gone, that ends DEADLINE_EXCEEDED; behind a Kubernetes Service it reaches another pod.)
+const noRetries = new GreetServiceClient(target, creds, {
+  serviceConfig: { methodConfig: [{ name: [{ service: "greet.v1.GreetService" }], retryPolicy: { maxAttempts: 1, initialBackoff: "0.1s", maxBackoff: "1s", backoffMultiplier: 2, retryableStatusCodes: ["UNAVAILABLE"] } }] },
+});
+const late = await noRetries.greet({ name: "late" }, { timeoutMs: 5000 }).then(() => "ok", (e) => e.codeName);
+noRetries.close();
 const outcomes = await Promise.all(inFlight);
 const completed = outcomes.filter((o) => o === "ok").length;
 console.log(`drain            ${completed} completed, ${n - completed} lost; a call after SIGTERM -> ${late}`);

@@ -1,4 +1,6 @@
-import { createRequire } from "node:module";
+// A namespace import: a bundle banner that declares its own `createRequire` (a common esbuild
+// recipe) cannot collide with it.
+import * as nodeModule from "node:module";
 
 /**
  * Load an optional peer package (`grpc-health-check`, `@grpc/reflection`) synchronously, on
@@ -26,7 +28,7 @@ export function loadPeer(name: string, purpose: string): unknown {
 let cached: NodeJS.Require | undefined;
 
 function localRequire(): NodeJS.Require {
-  cached ??= typeof require === "function" ? require : createRequire(ownFile());
+  cached ??= typeof require === "function" ? require : nodeModule.createRequire(ownFile());
   return cached;
 }
 

@@ -1,4 +1,6 @@
-import { createRequire } from "node:module";
+// A namespace import: a bundle banner that declares its own `createRequire` (a common esbuild
+// recipe) cannot collide with it.
+import * as nodeModule from "node:module";
 import type * as OtelApi from "@opentelemetry/api";
 
 /** The optional peer dependency the telemetry subpath runs on. */
@@ -28,7 +30,7 @@ export function missingOtelApiError(cause: unknown): Error {
  */
 function loadOtelApi(): typeof OtelApi {
   // @ts-ignore TS1343 in the CommonJS build only, where scripts/build.mjs replaces the module URL.
-  const load = createRequire(import.meta.url);
+  const load = nodeModule.createRequire(import.meta.url);
   try {
     return load(otelApiPackage) as typeof OtelApi;
   } catch (err) {
