@@ -8,11 +8,11 @@
  * no generator in the production dependency tree. Needs `npm run build` (npm test does it).
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { consumerModes, type ConsumerMode } from "./support/consumer-files.js";
-import { createModeProject, installBase, packPackages, pluginOptions, readTree, run, type Tarballs } from "./support/consumer-project.js";
+import { createModeProject, generatedExtension, installBase, packPackages, pluginOptions, readTree, run, type Tarballs } from "./support/consumer-project.js";
 import { bin, root } from "./support/paths.js";
 
 let tarballs: Tarballs;
@@ -126,12 +126,19 @@ function generate(dir: string, mode: ConsumerMode): void {
   run(dir, protoc, ["-I", "validate-proto", descriptors, ...plugins(join("src", "gen"), useRewrite ? rewrite : ""), ...signup]);
   if (!useRewrite) run(dir, protoc, [descriptors, ...plugins(join("src", "gen")).slice(0, 3), "buf/validate/validate.proto"]);
   const files = [...readTree(join(dir, "src", "gen")).keys()];
-  expect(files).toContain("signup/v1/signup_validate.ts"); // rules, no service: a _validate file
-  expect(files).not.toContain("signup/v1/signup_grpckit.ts");
-  expect(files).toContain("signup/v1/signup_service_grpckit.ts");
-  expect(readFileSync(join(dir, "src", "gen", "signup", "v1", "signup_pb.ts"), "utf8")).toContain(
-    useRewrite ? `from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js"` : `from "../../buf/validate/validate_pb"`,
+  const ext = generatedExtension(mode);
+  expect(files).toContain(`signup/v1/signup_validate${ext}`); // rules, no service: a _validate file
+  expect(files).not.toContain(`signup/v1/signup_grpckit${ext}`);
+  expect(files).toContain(`signup/v1/signup_service_grpckit${ext}`);
+  if (ext === ".js") for (const f of files.filter((f) => f.endsWith(".js"))) expect(files, `${f} has its declarations`).toContain(f.replace(/\.js$/, ".d.ts"));
+  expect(readFileSync(join(dir, "src", "gen", "signup", "v1", `signup_pb${ext}`), "utf8")).toContain(
+    useRewrite ? "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js" : `from "../../buf/validate/validate_pb"`,
   );
+  if (mode.jsImportStyle === "legacy_commonjs") {
+    const grpckit = readFileSync(join(dir, "src", "gen", "greet", "v1", "greet_grpckit.js"), "utf8");
+    expect(grpckit).toContain(`require("@grpckit/runtime")`);
+    expect(grpckit).not.toMatch(/^import /m);
+  }
 }
 
 function typecheck(dir: string, mode: ConsumerMode): void {
@@ -142,7 +149,12 @@ function typecheck(dir: string, mode: ConsumerMode): void {
 }
 
 function build(dir: string, mode: ConsumerMode): string[] {
-  if (mode.build === "tsc") return ["dist/main.js", "dist/validate-check.js"];
+  if (mode.build === "tsc") {
+    // With target=js+dts, tsc compiles only the project's own files; the generated .js files run as
+    // they are, next to the compiled program (as a project ships them).
+    if (generatedExtension(mode) === ".js") cpSync(join(dir, "src", "gen"), join(dir, "dist", "gen"), { recursive: true, filter: (f) => !f.endsWith(".d.ts") });
+    return ["dist/main.js", "dist/validate-check.js"];
+  }
   // grpc-js is CommonJS: an ESM bundle for Node gives it a `require` (esbuild's documented recipe).
   const banner = `import { createRequire } from "node:module"; const require = createRequire(import.meta.url);`;
   run(dir, "esbuild", ["src/main.ts", "src/validate-check.ts", "--bundle", "--platform=node", "--format=esm", "--outdir=dist", "--out-extension:.js=.mjs", `--banner:js=${banner}`]);

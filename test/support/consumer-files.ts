@@ -16,6 +16,14 @@ export interface ConsumerMode {
   readonly build: "tsc" | "esbuild";
   /** TypeScript 7 supports the mode (it dropped `moduleResolution: node10`). */
   readonly ts7: boolean;
+  /**
+   * `target` of both plugins: `ts` (the default here: the project compiles the generated code), or
+   * `js+dts` (the plugins' own default: the project type-checks against the `.d.ts` files and runs
+   * the generated `.js` files as they are).
+   */
+  readonly target?: "ts" | "js+dts";
+  /** `js_import_style` of both plugins with `target=js+dts` (CommonJS projects: `legacy_commonjs`). */
+  readonly jsImportStyle?: "legacy_commonjs";
 }
 
 const common = { target: "ES2022", lib: ["ES2022"], strict: true, types: ["node"], skipLibCheck: false, rootDir: "src", outDir: "dist" };
@@ -25,6 +33,8 @@ export const consumerModes: readonly ConsumerMode[] = [
   { name: "esm-nodenext", type: "module", importExtension: "js", build: "tsc", ts7: true, compilerOptions: { ...common, module: "nodenext", moduleResolution: "nodenext" } },
   { name: "cjs-node10", type: "commonjs", importExtension: "none", build: "tsc", ts7: false, compilerOptions: { ...common, module: "commonjs", moduleResolution: "node10" } },
   { name: "esm-bundler", type: "module", importExtension: "none", build: "esbuild", ts7: true, compilerOptions: { ...common, module: "preserve", moduleResolution: "bundler", noEmit: true } },
+  { name: "esm-js-dts", type: "module", importExtension: "js", build: "tsc", ts7: true, target: "js+dts", compilerOptions: { ...common, module: "nodenext", moduleResolution: "nodenext" } },
+  { name: "cjs-js-dts", type: "commonjs", importExtension: "js", build: "tsc", ts7: true, target: "js+dts", jsImportStyle: "legacy_commonjs", compilerOptions: { ...common, module: "nodenext", moduleResolution: "nodenext" } },
 ];
 
 /** Messages with buf.validate rules and no service: they give signup_pb and signup_validate only. */

@@ -101,7 +101,15 @@ export function installBase(tarballs: Tarballs): string {
 
 /** Plugin options of both plugins in a mode. */
 export function pluginOptions(mode: ConsumerMode): string {
-  return mode.importExtension === "js" ? "target=ts,import_extension=js" : "target=ts";
+  const options = [`target=${mode.target ?? "ts"}`];
+  if (mode.importExtension === "js") options.push("import_extension=js");
+  if (mode.jsImportStyle !== undefined) options.push(`js_import_style=${mode.jsImportStyle}`);
+  return options.join(",");
+}
+
+/** The extension of the generated files the project imports: `.ts`, or `.js` (beside a `.d.ts`) with `target=js+dts`. */
+export function generatedExtension(mode: ConsumerMode): ".ts" | ".js" {
+  return mode.target === "js+dts" ? ".js" : ".ts";
 }
 
 /** One project per mode next to the base install, sharing its node_modules. */
