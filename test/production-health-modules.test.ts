@@ -2,9 +2,7 @@
 // `npm run build`), each in its own node process: grpc-health-check is loaded only when asked
 // for, serves Check in both module systems, and its absence is reported by name.
 import { beforeAll, describe, expect, it } from "vitest";
-import { execFileSync } from "node:child_process";
-import { root } from "./support/paths.js";
-import { writePeerHook } from "./support/peer-hook.js";
+import { runProductionScript, writePeerHook } from "./support/peer-hook.js";
 
 let hook: string;
 beforeAll(() => {
@@ -32,12 +30,7 @@ try {
 console.log(JSON.stringify({ loadedAtImport, loads: globalThis.__peerLoads, result }));`;
 
 function run(kind: "esm" | "cjs", hide = ""): unknown {
-  const script =
-    kind === "esm"
-      ? `import * as production from "@grpckit/runtime/production"; import * as grpc from "@grpc/grpc-js";${body}`
-      : `const production = require("@grpckit/runtime/production"); const grpc = require("@grpc/grpc-js"); (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`;
-  const args = ["--require", hook, ...(kind === "esm" ? ["--input-type=module"] : []), "-e", script];
-  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, PEER_HIDE: hide } }));
+  return runProductionScript(hook, kind, body, hide);
 }
 
 describe.each(["esm", "cjs"] as const)("@grpckit/runtime/production health from dist (%s)", (kind) => {

@@ -1,5 +1,7 @@
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { root } from "./paths.js";
 import { freshDir } from "./protoc.js";
 
 /**
@@ -31,4 +33,19 @@ Module._resolveFilename = function (request, ...rest) {
 `,
   );
   return path;
+}
+
+/**
+ * Run `body` (top-level-await code that prints one JSON line) in a child node process with the
+ * built `@grpckit/runtime/production` as `production` and `@grpc/grpc-js` as `grpc`, from the
+ * ESM or the CommonJS build, with the hook of {@link writePeerHook} preloaded and the packages of
+ * `hide` made unresolvable. Returns the parsed line.
+ */
+export function runProductionScript(hook: string, kind: "esm" | "cjs", body: string, hide = ""): unknown {
+  const script =
+    kind === "esm"
+      ? `import * as production from "@grpckit/runtime/production"; import * as grpc from "@grpc/grpc-js";${body}`
+      : `const production = require("@grpckit/runtime/production"); const grpc = require("@grpc/grpc-js"); (async () => {${body}})().catch((e) => { console.error(e); process.exit(1); });`;
+  const args = ["--require", hook, ...(kind === "esm" ? ["--input-type=module"] : []), "-e", script];
+  return JSON.parse(execFileSync(process.execPath, args, { cwd: root, encoding: "utf8", env: { ...process.env, PEER_HIDE: hide } }));
 }
