@@ -85,7 +85,7 @@ function emitClientMethod(f: GeneratedFile, t: Target, s: ServiceModel, m: Metho
     { name: "options", type: im.runtime("CallOptions", true), optional: true },
   ];
   const method = [im.service(s.desc), ".method.", m.localName];
-  printFunction(f, t, { method: m.clientName, indent: "  " }, ps, [c.returns, "<", im.shape(m.desc.output), ">"], () =>
+  printFunction(f, t, { method: m.clientName, indent: "  " }, ps, [im.global(c.returns), "<", im.shape(m.desc.output), ">"], () =>
     f.print("    return this.transport.", c.call, "(", method, ", ", c.request, ", options);"),
   );
 }
