@@ -60,9 +60,9 @@ function emitAddFunctions(f: GeneratedFile, t: Target, s: ServiceModel, im: File
   const server = im.grpc("Server", true);
   const options = emitOptions.telemetry ? im.telemetry("TracedServerOptions", true) : im.runtime("ServerOptions", true);
   const params = (impl: Printable): Param[] => [
-    { name: "server", type: server },
-    { name: "impl", type: impl },
-    { name: "options", type: options, optional: true },
+    { name: im.local("server"), type: server },
+    { name: im.local("impl"), type: impl },
+    { name: im.local("options"), type: options, optional: true },
   ];
   const body = () => f.print("  ", im.runtime("addServiceImplementation"), "(server, ", im.service(s.desc), ", impl, options, ", s.names.runtimeConfig, ");");
   f.print(

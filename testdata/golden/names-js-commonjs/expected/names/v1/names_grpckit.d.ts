@@ -8,7 +8,7 @@
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
-import type { AbortSignal, AbortSignalSchema, Array, ArraySchema, AsyncIterable as AsyncIterable$1, AsyncIterableSchema, AsyncIterator, AsyncIteratorSchema, BigInt, BigIntSchema, Boolean, BooleanSchema, Buffer, BufferSchema, CallOptions as CallOptions$1, CallOptionsSchema, Channel as Channel$1, ChannelCredentials as ChannelCredentials$1, ChannelCredentialsSchema, ChannelInterface as ChannelInterface$1, ChannelInterfaceSchema, ChannelSchema, ClientOptions, ClientOptionsSchema, Date, DateSchema, Error, ErrorSchema, GrpcError, GrpcErrorSchema, HandlerContext as HandlerContext$1, HandlerContextSchema, Iterable, IterableSchema, Map, MapSchema, MessageInitShape as MessageInitShape$1, MessageInitShapeSchema, Metadata, MetadataSchema, NodeJS, NodeJSSchema, Number, NumberSchema, Object$, ObjectSchema, Partial$, PartialSchema, Promise as Promise$1, PromiseSchema, Readonly, ReadonlySchema, Record, RecordSchema, RequestStream as RequestStream$1, RequestStreamSchema, ServerOptions, ServerOptionsSchema, ServiceDefinition as ServiceDefinition$1, ServiceDefinitionSchema, ServiceRuntimeConfig as ServiceRuntimeConfig$1, ServiceRuntimeConfigSchema, Set, SetSchema, Status, StatusSchema, String, StringSchema, Uint8Array$, Uint8ArraySchema, ValidationResult, ValidationResultSchema, ViolationCollector, ViolationCollectorSchema } from "./names_pb";
+import type { AbortSignal, AbortSignalSchema, Array, ArraySchema, AsyncIterable as AsyncIterable$1, AsyncIterableSchema, AsyncIterator, AsyncIteratorSchema, BigInt, BigIntSchema, Boolean, BooleanSchema, Buffer, BufferSchema, c0, c0Schema, CallOptions as CallOptions$1, CallOptionsSchema, Channel as Channel$1, ChannelCredentials as ChannelCredentials$1, ChannelCredentialsSchema, ChannelInterface as ChannelInterface$1, ChannelInterfaceSchema, ChannelSchema, ClientOptions, ClientOptionsSchema, Date, DateSchema, Error, ErrorSchema, GrpcError, GrpcErrorSchema, HandlerContext as HandlerContext$1, HandlerContextSchema, Iterable, IterableSchema, Map, MapSchema, MessageInitShape as MessageInitShape$1, MessageInitShapeSchema, Metadata, MetadataSchema, NodeJS, NodeJSSchema, Number, NumberSchema, Object$, ObjectSchema, Partial$, PartialSchema, Promise as Promise$1, PromiseSchema, Readonly, ReadonlySchema, Record, RecordSchema, RequestStream as RequestStream$1, RequestStreamSchema, ServerOptions, ServerOptionsSchema, ServiceDefinition as ServiceDefinition$1, ServiceDefinitionSchema, ServiceRuntimeConfig as ServiceRuntimeConfig$1, ServiceRuntimeConfigSchema, Set, SetSchema, Status, StatusSchema, String, StringSchema, Uint8Array$, Uint8ArraySchema, ValidationResult, ValidationResultSchema, ViolationCollector, ViolationCollectorSchema } from "./names_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
 
@@ -297,6 +297,81 @@ export declare class ClientTransportClient {
    * @generated from rpc names.v1.ClientTransport.Validate
    */
   validate(request: MessageInitShape<typeof SetSchema>, options?: CallOptions): Promise<Number>;
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close(): void;
+
+  /** The grpc-js Channel this client uses. */
+  getChannel(): ChannelInterface;
+}
+
+/**
+ * The grpc-js ServiceDefinition of names.v1.options: method paths, stream flags and protobuf binary serializers.
+ *
+ * @generated from service names.v1.options
+ */
+export declare const optionsDefinition: ServiceDefinition;
+
+/**
+ * What the generated server and client of names.v1.options add to each call: request validation and telemetry.
+ *
+ * @generated from service names.v1.options
+ */
+export declare const optionsRuntimeConfig: ServiceRuntimeConfig;
+
+/**
+ * The handlers of names.v1.options. Register them on a grpc-js Server with `addoptions()`, or `addPartialoptions()` to implement only some methods.
+ *
+ * @generated from service names.v1.options
+ */
+export interface optionsServer {
+  /**
+   * @generated from rpc names.v1.options.Get
+   */
+  get(request: c0, context: HandlerContext): Promise<MessageInitShape<typeof c0Schema>>;
+  /**
+   * @generated from rpc names.v1.options.Up
+   */
+  up(requests: AsyncIterable<c0>, context: HandlerContext): Promise<MessageInitShape<typeof c0Schema>>;
+}
+
+/**
+ * Register an implementation of every method of names.v1.options on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
+ *
+ * @generated from service names.v1.options
+ */
+export declare function addoptions(server: Server, impl: optionsServer, options?: TracedServerOptions): void;
+
+/**
+ * Register an implementation of some methods of names.v1.options; the methods left out answer UNIMPLEMENTED.
+ *
+ * @generated from service names.v1.options
+ */
+export declare function addPartialoptions(server: Server, impl: Partial<optionsServer>, options?: TracedServerOptions): void;
+
+/**
+ * A client of names.v1.options on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
+ *
+ * @generated from service names.v1.options
+ */
+export declare class optionsClient {
+  /** The runtime behind this client: the grpc-js Client and one function per method kind. */
+  readonly transport: ClientTransport;
+
+  /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
+  /** Use an existing grpc-js Channel. */
+  constructor(channel: Channel, options?: TracedClientOptions);
+
+  /**
+   * @generated from rpc names.v1.options.Get
+   */
+  get(request: MessageInitShape<typeof c0Schema>, options?: CallOptions): Promise<c0>;
+
+  /**
+   * @generated from rpc names.v1.options.Up
+   */
+  up(requests: RequestStream<typeof c0Schema>, options?: CallOptions): Promise<c0>;
 
   /** Close the channel: calls in flight finish, new calls fail. */
   close(): void;

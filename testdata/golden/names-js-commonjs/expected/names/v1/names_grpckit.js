@@ -10,9 +10,9 @@
 Object.defineProperty(exports, "__esModule", { value: true });
 
 const { addServiceImplementation, createClientTransport, createServiceDefinition } = require("@grpckit/runtime");
-const { ClientTransport, Server } = require("./names_pb");
+const { ClientTransport, options: options$1, Server } = require("./names_pb");
 const { requestValidation } = require("@grpckit/runtime/validate");
-const { validateBigInt, validateNumber, validateSet } = require("./names_validate");
+const { validateBigInt, validatec0, validateNumber, validateSet } = require("./names_validate");
 const { telemetryHooks } = require("@grpckit/runtime/telemetry");
 
 /**
@@ -269,6 +269,79 @@ class ClientTransportClient {
   }
 }
 
+/**
+ * The grpc-js ServiceDefinition of names.v1.options: method paths, stream flags and protobuf binary serializers.
+ *
+ * @generated from service names.v1.options
+ */
+const optionsDefinition = /*@__PURE__*/ createServiceDefinition(options$1);
+
+/**
+ * What the generated server and client of names.v1.options add to each call: request validation and telemetry.
+ *
+ * @generated from service names.v1.options
+ */
+const optionsRuntimeConfig = {
+  validation: /*@__PURE__*/ requestValidation({
+    "/names.v1.options/Get": validatec0,
+    "/names.v1.options/Up": validatec0,
+  }),
+  telemetry: telemetryHooks,
+};
+
+/**
+ * Register an implementation of every method of names.v1.options on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
+ *
+ * @generated from service names.v1.options
+ */
+function addoptions(server, impl, options) {
+  addServiceImplementation(server, options$1, impl, options, optionsRuntimeConfig);
+}
+
+/**
+ * Register an implementation of some methods of names.v1.options; the methods left out answer UNIMPLEMENTED.
+ *
+ * @generated from service names.v1.options
+ */
+function addPartialoptions(server, impl, options) {
+  addServiceImplementation(server, options$1, impl, options, optionsRuntimeConfig);
+}
+
+/**
+ * A client of names.v1.options on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
+ *
+ * @generated from service names.v1.options
+ */
+class optionsClient {
+  constructor(target, credentialsOrOptions, options) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, optionsRuntimeConfig);
+  }
+
+  /**
+   * @generated from rpc names.v1.options.Get
+   */
+  get(request, options) {
+    return this.transport.unary(options$1.method.get, request, options);
+  }
+
+  /**
+   * @generated from rpc names.v1.options.Up
+   */
+  up(requests, options) {
+    return this.transport.clientStream(options$1.method.up, requests, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close() {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel() {
+    return this.transport.grpcClient.getChannel();
+  }
+}
+
 
 exports.ServerDefinition = ServerDefinition;
 exports.ServerRuntimeConfig = ServerRuntimeConfig;
@@ -280,3 +353,8 @@ exports.ClientTransportRuntimeConfig = ClientTransportRuntimeConfig;
 exports.addClientTransport = addClientTransport;
 exports.addPartialClientTransport = addPartialClientTransport;
 exports.ClientTransportClient = ClientTransportClient;
+exports.optionsDefinition = optionsDefinition;
+exports.optionsRuntimeConfig = optionsRuntimeConfig;
+exports.addoptions = addoptions;
+exports.addPartialoptions = addPartialoptions;
+exports.optionsClient = optionsClient;

@@ -6,7 +6,7 @@
 // generated code uses (issue 9): none of them may shadow what the generated
 // code means.
 
-import type { BigInt, Number, Set, ViolationCollector } from "./names_pb";
+import type { BigInt, c0, Number, Set, ViolationCollector } from "./names_pb";
 import type { ValidateOptions, ValidationResult, ViolationCollector as ViolationCollector$1 } from "@grpckit/runtime/validate";
 
 /**
@@ -56,4 +56,16 @@ export declare function validateBigInt(message: BigInt, options?: ValidateOption
  * Check a `names.v1.BigInt`, adding violations to `c`. @internal Called by generated validators.
  */
 export declare function checkBigInt(m: BigInt, c: ViolationCollector$1): void;
+
+/**
+ * Validate a `names.v1.c0` against its buf.validate rules (protovalidate v1.2.2 semantics).
+ * Returns `{ kind: "valid" }`, `{ kind: "invalid", violations }` or `{ kind: "error", error }` (a rule that cannot be evaluated).
+ * All violations are reported unless `options.failFast`.
+ */
+export declare function validatec0(message: c0, options?: ValidateOptions): ValidationResult;
+
+/**
+ * Check a `names.v1.c0`, adding violations to `c`. @internal Called by generated validators.
+ */
+export declare function checkc0(m: c0, c: ViolationCollector$1): void;
 

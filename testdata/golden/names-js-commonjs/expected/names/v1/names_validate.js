@@ -9,7 +9,7 @@
 "use strict";
 Object.defineProperty(exports, "__esModule", { value: true });
 
-const { bytesEqual, codePointLength, runValidation, violation } = require("@grpckit/runtime/validate");
+const { bytesEqual, codePointLength, compilePattern, runValidation, violation } = require("@grpckit/runtime/validate");
 
 /**
  * Validate a `names.v1.ViolationCollector` against its buf.validate rules (protovalidate v1.2.2 semantics).
@@ -127,6 +127,25 @@ function checkBigInt(m, c) {
   }
 }
 
+/**
+ * Validate a `names.v1.c0` against its buf.validate rules (protovalidate v1.2.2 semantics).
+ * Returns `{ kind: "valid" }`, `{ kind: "invalid", violations }` or `{ kind: "error", error }` (a rule that cannot be evaluated).
+ * All violations are reported unless `options.failFast`.
+ */
+function validatec0(message, options) {
+  return runValidation(checkc0, message, options);
+}
+
+/**
+ * Check a `names.v1.c0`, adding violations to `c`. @internal Called by generated validators.
+ */
+function checkc0(m, c) {
+  {
+    const v = m.id;
+    if (!c2.test(v)) { if (c.push(c0_id_pattern)) return; }
+  }
+}
+
 // Built once at module load: violations with fixed field paths, patterns, value sets.
 const ViolationCollector_id_minLen = /*@__PURE__*/ violation("id", "string.min_len", "string.min_len", "must be at least 1 characters");
 const Number_ratio_finite = /*@__PURE__*/ violation("ratio", "double.finite", "double.finite", "must be finite");
@@ -137,6 +156,8 @@ const Number_magic_const = /*@__PURE__*/ violation("magic", "bytes.const", "byte
 const c1 = /*@__PURE__*/ new Uint8Array([1, 2]);
 const Number_symbol_definedOnly = /*@__PURE__*/ violation("symbol", "enum.defined_only", "enum.defined_only", "value must be one of the defined enum values");
 const Set_members_minItems = /*@__PURE__*/ violation("members", "repeated.min_items", "repeated.min_items", "must contain at least 1 item(s)");
+const c0_id_pattern = /*@__PURE__*/ violation("id", "string.pattern", "string.pattern", "does not match regex pattern `^[a-z]+$`");
+const c2 = /*@__PURE__*/ compilePattern("^[a-z]+$");
 
 exports.validateViolationCollector = validateViolationCollector;
 exports.checkViolationCollector = checkViolationCollector;
@@ -146,3 +167,5 @@ exports.validateSet = validateSet;
 exports.checkSet = checkSet;
 exports.validateBigInt = validateBigInt;
 exports.checkBigInt = checkBigInt;
+exports.validatec0 = validatec0;
+exports.checkc0 = checkc0;

@@ -7,9 +7,9 @@
 // code means.
 
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
-import { ClientTransport, Server } from "./names_pb.js";
+import { ClientTransport, options as options$1, Server } from "./names_pb.js";
 import { requestValidation } from "@grpckit/runtime/validate";
-import { validateBigInt, validateNumber, validateSet } from "./names_validate.js";
+import { validateBigInt, validatec0, validateNumber, validateSet } from "./names_validate.js";
 import { telemetryHooks } from "@grpckit/runtime/telemetry";
 
 /**
@@ -253,6 +253,79 @@ export class ClientTransportClient {
    */
   validate(request, options) {
     return this.transport.unary(ClientTransport.method.validate, request, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close() {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel() {
+    return this.transport.grpcClient.getChannel();
+  }
+}
+
+/**
+ * The grpc-js ServiceDefinition of names.v1.options: method paths, stream flags and protobuf binary serializers.
+ *
+ * @generated from service names.v1.options
+ */
+export const optionsDefinition = /*@__PURE__*/ createServiceDefinition(options$1);
+
+/**
+ * What the generated server and client of names.v1.options add to each call: request validation and telemetry.
+ *
+ * @generated from service names.v1.options
+ */
+export const optionsRuntimeConfig = {
+  validation: /*@__PURE__*/ requestValidation({
+    "/names.v1.options/Get": validatec0,
+    "/names.v1.options/Up": validatec0,
+  }),
+  telemetry: telemetryHooks,
+};
+
+/**
+ * Register an implementation of every method of names.v1.options on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
+ *
+ * @generated from service names.v1.options
+ */
+export function addoptions(server, impl, options) {
+  addServiceImplementation(server, options$1, impl, options, optionsRuntimeConfig);
+}
+
+/**
+ * Register an implementation of some methods of names.v1.options; the methods left out answer UNIMPLEMENTED.
+ *
+ * @generated from service names.v1.options
+ */
+export function addPartialoptions(server, impl, options) {
+  addServiceImplementation(server, options$1, impl, options, optionsRuntimeConfig);
+}
+
+/**
+ * A client of names.v1.options on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
+ *
+ * @generated from service names.v1.options
+ */
+export class optionsClient {
+  constructor(target, credentialsOrOptions, options) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, optionsRuntimeConfig);
+  }
+
+  /**
+   * @generated from rpc names.v1.options.Get
+   */
+  get(request, options) {
+    return this.transport.unary(options$1.method.get, request, options);
+  }
+
+  /**
+   * @generated from rpc names.v1.options.Up
+   */
+  up(requests, options) {
+    return this.transport.clientStream(options$1.method.up, requests, options);
   }
 
   /** Close the channel: calls in flight finish, new calls fail. */

@@ -9,10 +9,10 @@
 import type { Channel, ChannelCredentials, ChannelInterface, Server as Server$1, ServiceDefinition } from "@grpc/grpc-js";
 import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
-import type { AbortSignal, AbortSignalSchema, Array, ArraySchema, AsyncIterable as AsyncIterable$1, AsyncIterableSchema, AsyncIterator, AsyncIteratorSchema, BigInt, BigIntSchema, Boolean, BooleanSchema, Buffer, BufferSchema, CallOptions as CallOptions$1, CallOptionsSchema, Channel as Channel$1, ChannelCredentials as ChannelCredentials$1, ChannelCredentialsSchema, ChannelInterface as ChannelInterface$1, ChannelInterfaceSchema, ChannelSchema, ClientOptions, ClientOptionsSchema, Date, DateSchema, Error, ErrorSchema, GrpcError, GrpcErrorSchema, HandlerContext as HandlerContext$1, HandlerContextSchema, Iterable, IterableSchema, Map, MapSchema, MessageInitShape as MessageInitShape$1, MessageInitShapeSchema, Metadata, MetadataSchema, NodeJS, NodeJSSchema, Number, NumberSchema, Object$, ObjectSchema, Partial$, PartialSchema, Promise as Promise$1, PromiseSchema, Readonly, ReadonlySchema, Record, RecordSchema, RequestStream as RequestStream$1, RequestStreamSchema, ServerOptions, ServerOptionsSchema, ServiceDefinition as ServiceDefinition$1, ServiceDefinitionSchema, ServiceRuntimeConfig as ServiceRuntimeConfig$1, ServiceRuntimeConfigSchema, Set, SetSchema, Status, StatusSchema, String, StringSchema, Uint8Array$, Uint8ArraySchema, ValidationResult, ValidationResultSchema, ViolationCollector, ViolationCollectorSchema } from "./names_pb";
-import { ClientTransport as ClientTransport$1, Server } from "./names_pb";
+import type { AbortSignal, AbortSignalSchema, Array, ArraySchema, AsyncIterable as AsyncIterable$1, AsyncIterableSchema, AsyncIterator, AsyncIteratorSchema, BigInt, BigIntSchema, Boolean, BooleanSchema, Buffer, BufferSchema, c0, c0Schema, CallOptions as CallOptions$1, CallOptionsSchema, Channel as Channel$1, ChannelCredentials as ChannelCredentials$1, ChannelCredentialsSchema, ChannelInterface as ChannelInterface$1, ChannelInterfaceSchema, ChannelSchema, ClientOptions, ClientOptionsSchema, Date, DateSchema, Error, ErrorSchema, GrpcError, GrpcErrorSchema, HandlerContext as HandlerContext$1, HandlerContextSchema, Iterable, IterableSchema, Map, MapSchema, MessageInitShape as MessageInitShape$1, MessageInitShapeSchema, Metadata, MetadataSchema, NodeJS, NodeJSSchema, Number, NumberSchema, Object$, ObjectSchema, Partial$, PartialSchema, Promise as Promise$1, PromiseSchema, Readonly, ReadonlySchema, Record, RecordSchema, RequestStream as RequestStream$1, RequestStreamSchema, ServerOptions, ServerOptionsSchema, ServiceDefinition as ServiceDefinition$1, ServiceDefinitionSchema, ServiceRuntimeConfig as ServiceRuntimeConfig$1, ServiceRuntimeConfigSchema, Set, SetSchema, Status, StatusSchema, String, StringSchema, Uint8Array$, Uint8ArraySchema, ValidationResult, ValidationResultSchema, ViolationCollector, ViolationCollectorSchema } from "./names_pb";
+import { ClientTransport as ClientTransport$1, options as options$1, Server } from "./names_pb";
 import { requestValidation } from "@grpckit/runtime/validate";
-import { validateBigInt, validateNumber, validateSet } from "./names_validate";
+import { validateBigInt, validatec0, validateNumber, validateSet } from "./names_validate";
 import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
 import { telemetryHooks } from "@grpckit/runtime/telemetry";
 import type { MessageInitShape } from "@bufbuild/protobuf";
@@ -368,6 +368,102 @@ export class ClientTransportClient {
    */
   validate(request: MessageInitShape<typeof SetSchema>, options?: CallOptions): Promise<Number> {
     return this.transport.unary(ClientTransport$1.method.validate, request, options);
+  }
+
+  /** Close the channel: calls in flight finish, new calls fail. */
+  close(): void {
+    this.transport.close();
+  }
+
+  /** The grpc-js Channel this client uses. */
+  getChannel(): ChannelInterface {
+    return this.transport.grpcClient.getChannel();
+  }
+}
+
+/**
+ * The grpc-js ServiceDefinition of names.v1.options: method paths, stream flags and protobuf binary serializers.
+ *
+ * @generated from service names.v1.options
+ */
+export const optionsDefinition: ServiceDefinition = /*@__PURE__*/ createServiceDefinition(options$1);
+
+/**
+ * What the generated server and client of names.v1.options add to each call: request validation and telemetry.
+ *
+ * @generated from service names.v1.options
+ */
+export const optionsRuntimeConfig: ServiceRuntimeConfig = {
+  validation: /*@__PURE__*/ requestValidation({
+    "/names.v1.options/Get": validatec0,
+    "/names.v1.options/Up": validatec0,
+  }),
+  telemetry: telemetryHooks,
+};
+
+/**
+ * The handlers of names.v1.options. Register them on a grpc-js Server with `addoptions()`, or `addPartialoptions()` to implement only some methods.
+ *
+ * @generated from service names.v1.options
+ */
+export interface optionsServer {
+  /**
+   * @generated from rpc names.v1.options.Get
+   */
+  get(request: c0, context: HandlerContext): Promise<MessageInitShape<typeof c0Schema>>;
+  /**
+   * @generated from rpc names.v1.options.Up
+   */
+  up(requests: AsyncIterable<c0>, context: HandlerContext): Promise<MessageInitShape<typeof c0Schema>>;
+}
+
+/**
+ * Register an implementation of every method of names.v1.options on a grpc-js Server. A handler that throws a GrpcError answers with its status; any other error answers INTERNAL ("internal error") and is reported through `options.onInternalError`.
+ *
+ * @generated from service names.v1.options
+ */
+export function addoptions(server: Server$1, impl: optionsServer, options?: TracedServerOptions): void {
+  addServiceImplementation(server, options$1, impl, options, optionsRuntimeConfig);
+}
+
+/**
+ * Register an implementation of some methods of names.v1.options; the methods left out answer UNIMPLEMENTED.
+ *
+ * @generated from service names.v1.options
+ */
+export function addPartialoptions(server: Server$1, impl: Partial<optionsServer>, options?: TracedServerOptions): void {
+  addServiceImplementation(server, options$1, impl, options, optionsRuntimeConfig);
+}
+
+/**
+ * A client of names.v1.options on one grpc-js channel. Unary and client-streaming methods return a Promise; server-streaming and bidi methods return an AsyncIterable. Failures reject (or throw from the iteration) with a GrpcError.
+ *
+ * @generated from service names.v1.options
+ */
+export class optionsClient {
+  /** The runtime behind this client: the grpc-js Client and one function per method kind. */
+  readonly transport: ClientTransport;
+
+  /** Connect to an address (`host:port`, `dns:///host:port`, `unix:/path`) with channel credentials. */
+  constructor(address: string, credentials: ChannelCredentials, options?: TracedClientOptions);
+  /** Use an existing grpc-js Channel. */
+  constructor(channel: Channel, options?: TracedClientOptions);
+  constructor(target: string | Channel, credentialsOrOptions?: ChannelCredentials | TracedClientOptions, options?: TracedClientOptions) {
+    this.transport = createClientTransport(target, credentialsOrOptions, options, optionsRuntimeConfig);
+  }
+
+  /**
+   * @generated from rpc names.v1.options.Get
+   */
+  get(request: MessageInitShape<typeof c0Schema>, options?: CallOptions): Promise<c0> {
+    return this.transport.unary(options$1.method.get, request, options);
+  }
+
+  /**
+   * @generated from rpc names.v1.options.Up
+   */
+  up(requests: RequestStream<typeof c0Schema>, options?: CallOptions): Promise<c0> {
+    return this.transport.clientStream(options$1.method.up, requests, options);
   }
 
   /** Close the channel: calls in flight finish, new calls fail. */

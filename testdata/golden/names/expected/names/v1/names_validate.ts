@@ -6,9 +6,9 @@
 // generated code uses (issue 9): none of them may shadow what the generated
 // code means.
 
-import type { BigInt as BigInt$1, Number as Number$1, Set as Set$1, ViolationCollector } from "./names_pb";
+import type { BigInt as BigInt$1, c0 as c0$1, Number as Number$1, Set as Set$1, ViolationCollector } from "./names_pb";
 import type { ValidateOptions, ValidationResult, ViolationCollector as ViolationCollector$1 } from "@grpckit/runtime/validate";
-import { bytesEqual, codePointLength, runValidation, violation } from "@grpckit/runtime/validate";
+import { bytesEqual, codePointLength, compilePattern, runValidation, violation } from "@grpckit/runtime/validate";
 
 /**
  * Validate a `names.v1.ViolationCollector` against its buf.validate rules (protovalidate v1.2.2 semantics).
@@ -126,6 +126,25 @@ export function checkBigInt(m: BigInt$1, c: ViolationCollector$1): void {
   }
 }
 
+/**
+ * Validate a `names.v1.c0` against its buf.validate rules (protovalidate v1.2.2 semantics).
+ * Returns `{ kind: "valid" }`, `{ kind: "invalid", violations }` or `{ kind: "error", error }` (a rule that cannot be evaluated).
+ * All violations are reported unless `options.failFast`.
+ */
+export function validatec0(message: c0$1, options?: ValidateOptions): ValidationResult {
+  return runValidation(checkc0, message, options);
+}
+
+/**
+ * Check a `names.v1.c0`, adding violations to `c`. @internal Called by generated validators.
+ */
+export function checkc0(m: c0$1, c: ViolationCollector$1): void {
+  {
+    const v = m.id;
+    if (!c2.test(v)) { if (c.push(c0_id_pattern)) return; }
+  }
+}
+
 // Built once at module load: violations with fixed field paths, patterns, value sets.
 const ViolationCollector_id_minLen = /*@__PURE__*/ violation("id", "string.min_len", "string.min_len", "must be at least 1 characters");
 const Number_ratio_finite = /*@__PURE__*/ violation("ratio", "double.finite", "double.finite", "must be finite");
@@ -136,3 +155,5 @@ const Number_magic_const = /*@__PURE__*/ violation("magic", "bytes.const", "byte
 const c1 = /*@__PURE__*/ new Uint8Array([1, 2]);
 const Number_symbol_definedOnly = /*@__PURE__*/ violation("symbol", "enum.defined_only", "enum.defined_only", "value must be one of the defined enum values");
 const Set_members_minItems = /*@__PURE__*/ violation("members", "repeated.min_items", "repeated.min_items", "must contain at least 1 item(s)");
+const c0_id_pattern = /*@__PURE__*/ violation("id", "string.pattern", "string.pattern", "does not match regex pattern `^[a-z]+$`");
+const c2 = /*@__PURE__*/ compilePattern("^[a-z]+$");
