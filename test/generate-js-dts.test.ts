@@ -63,14 +63,68 @@ function files(response: CodeGeneratorResponse): Map<string, string> {
   return new Map(response.file.map((f) => [f.name, f.content]));
 }
 
-/** Statements printed by TypeScript's printer, without comments; import declarations sorted (type-only in .d.ts). */
+/**
+ * Statements printed by TypeScript's printer, without comments; import declarations sorted (type-only in .d.ts).
+ * An imported binding is named by what it imports (`import("@grpc/grpc-js").Server`), not by its
+ * local alias: protoplugin aliases an import only when its name is taken in the file, and a .ts
+ * file takes names its .js (type-only imports) or .d.ts (globals named in bodies) does not, so
+ * `ClientTransport as ClientTransport$1` in one can be `ClientTransport` in the other.
+ */
 function normalize(name: string, text: string): string {
   const kind = name.endsWith(".js") ? ts.ScriptKind.JS : ts.ScriptKind.TS;
-  const sf = ts.createSourceFile(name, text, ts.ScriptTarget.ES2022, false, kind);
+  const sf = ts.createSourceFile(name, text, ts.ScriptTarget.ES2022, true, kind);
   const printer = ts.createPrinter({ removeComments: true });
-  const statements = sf.statements.map((s) => printer.printNode(ts.EmitHint.Unspecified, s, sf));
-  const imports = statements.filter((s) => s.startsWith("import "));
-  return [...(name.endsWith(".d.ts") ? imports.sort() : imports), ...statements.filter((s) => !s.startsWith("import "))].join("\n");
+  const bindings = importedBindings(sf);
+  const imports: string[] = [];
+  const others: string[] = [];
+  for (const s of sf.statements) {
+    if (ts.isImportDeclaration(s)) imports.push(printImport(s) ?? printer.printNode(ts.EmitHint.Unspecified, s, sf));
+    else others.push(printer.printNode(ts.EmitHint.Unspecified, renameBindings(s, bindings), sf));
+  }
+  return [...(name.endsWith(".d.ts") ? imports.sort() : imports), ...others].join("\n");
+}
+
+/** The named imports of a file: local name to `import("<module>").<name>`. */
+function importedBindings(sf: ts.SourceFile): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const s of sf.statements) {
+    const named = ts.isImportDeclaration(s) ? s.importClause?.namedBindings : undefined;
+    if (named === undefined || !ts.isNamedImports(named)) continue;
+    const from = (s as ts.ImportDeclaration).moduleSpecifier as ts.StringLiteral;
+    for (const e of named.elements) out.set(e.name.text, `import(${JSON.stringify(from.text)}).${(e.propertyName ?? e.name).text}`);
+  }
+  return out;
+}
+
+/** `import { A, B } from "m";` with the imported names, without local aliases; undefined for other import forms. */
+function printImport(s: ts.ImportDeclaration): string | undefined {
+  const named = s.importClause?.namedBindings;
+  if (s.importClause?.name !== undefined || named === undefined || !ts.isNamedImports(named)) return undefined;
+  const names = named.elements.map((e) => (e.propertyName ?? e.name).text);
+  return `import ${s.importClause!.isTypeOnly ? "type " : ""}{ ${names.join(", ")} } from ${JSON.stringify((s.moduleSpecifier as ts.StringLiteral).text)};`;
+}
+
+/** `node` with each reference to an imported binding named by what it imports. */
+function renameBindings(node: ts.Statement, bindings: ReadonlyMap<string, string>): ts.Node {
+  const isMemberName = (n: ts.Identifier) => {
+    const p = n.parent;
+    return p !== undefined && (ts.isPropertyAccessExpression(p) || ts.isQualifiedName(p) || ts.isPropertyAssignment(p) || ts.isClassElement(p) || ts.isTypeElement(p)) && (ts.isQualifiedName(p) ? p.right : p.name) === n;
+  };
+  const result = ts.transform(node, [
+    (ctx) => (root) => {
+      const visit = (n: ts.Node): ts.Node => {
+        if (ts.isIdentifier(n) && !isMemberName(n)) {
+          const to = bindings.get(n.text);
+          if (to !== undefined) return ts.factory.createIdentifier(to);
+        }
+        return ts.visitEachChild(n, visit, ctx);
+      };
+      return visit(root) as ts.Statement;
+    },
+  ]);
+  const out = result.transformed[0]!;
+  result.dispose();
+  return out;
 }
 
 /** The exports of a CommonJS file evaluated with every required module stubbed, as `name: typeof`. */

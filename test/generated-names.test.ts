@@ -56,7 +56,7 @@ function compareWithProtoplugin(
     version: "v0",
     generateTs(schema) {
       const f = schema.generateFile("probe.ts");
-      const im = createFileImports(f, defaultOptions);
+      const im = createFileImports(f, defaultOptions, "probe.ts");
       for (const file of schema.allFiles) {
         if (!only(file.proto.name)) continue;
         for (const d of nestedTypes(file)) {

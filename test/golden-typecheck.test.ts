@@ -83,6 +83,34 @@ const client = new AccountServiceClient("127.0.0.1:1", credentials.createInsecur
 const got: Promise<Account> = client.getAccount({ id: "x" });
 export const used = [result, got, client.listAccounts({}), client.importAccounts([{ name: "n" }])];
 `,
+  // Messages and services named after globals and imported names (issue 9): the globals keep their meaning.
+  "names/v1/names.proto": `import { create } from "@bufbuild/protobuf";
+import { Server, credentials } from "@grpc/grpc-js";
+import { NumberSchema, type Error as ErrorMessage, type Promise as PromiseMessage } from "./names/v1/names_pb.js";
+import { validateNumber } from "./names/v1/names_validate.js";
+import { addClientTransport, addPartialServer, addServer, ServerClient, type ServerServer } from "./names/v1/names_grpckit.js";
+
+const impl: ServerServer = {
+  async get(req: PromiseMessage) { return { message: req.id }; },
+  async *list(req) { yield { id: req.id }; },
+  async upload(reqs) { let n = 0n; for await (const r of reqs) n += BigInt(r.data.length); return { seconds: n }; },
+  async *chat(reqs) { for await (const r of reqs) yield { data: new Uint8Array([r.id.length]) }; },
+  async check(req) { return { code: Number.isFinite(req.ratio) ? 0 : 3 }; },
+  async sum(reqs) { const entries: Record<string, string> = {}; for await (const r of reqs) entries[String(Object.keys(r.numbers).length)] = ""; return { entries }; },
+};
+const server = new Server();
+addServer(server, impl);
+addPartialServer(server, { async get() { return {}; } });
+addClientTransport(server, {} as never);
+// @ts-expect-error a handler returning the wrong message is refused
+addPartialServer(server, { async get() { return { code: 1 }; } });
+const client = new ServerClient("127.0.0.1:1", credentials.createInsecure());
+const got: Promise<ErrorMessage> = client.get({ id: "a" });
+const listed: AsyncIterable<{ id: string }> = client.list({ id: "b" });
+// @ts-expect-error a wrong field type is refused
+void client.get({ id: 1 });
+export const used = [got, listed, validateNumber(create(NumberSchema, { ratio: 1 })), client.chat([{ id: "c" }])];
+`,
 };
 
 describe("golden declarations (js+dts) type-check under strict, with code that uses them", () => {

@@ -40,9 +40,9 @@ export function emitClient(f: GeneratedFile, t: Target, s: ServiceModel, im: Fil
   }
   if (t !== "dts") {
     const ps: Param[] = [
-      { name: "target", type: ["string | ", channel] },
-      { name: "credentialsOrOptions", type: [credentials, " | ", clientOptions], optional: true },
-      { name: "options", type: clientOptions, optional: true },
+      { name: im.local("target"), type: ["string | ", channel] },
+      { name: im.local("credentialsOrOptions"), type: [credentials, " | ", clientOptions], optional: true },
+      { name: im.local("options"), type: clientOptions, optional: true },
     ];
     f.print("  constructor(", params(t, ps), ") {");
     f.print("    this.transport = ", createTransport, "(target, credentialsOrOptions, options, ", s.names.runtimeConfig, ");");
@@ -81,11 +81,11 @@ function emitClientMethod(f: GeneratedFile, t: Target, s: ServiceModel, m: Metho
       ? [im.protobuf("MessageInitShape", true), "<typeof ", schema, ">"]
       : [im.runtime("RequestStream", true), "<typeof ", schema, ">"];
   const ps: Param[] = [
-    { name: c.request, type: request },
-    { name: "options", type: im.runtime("CallOptions", true), optional: true },
+    { name: im.local(c.request), type: request },
+    { name: im.local("options"), type: im.runtime("CallOptions", true), optional: true },
   ];
   const method = [im.service(s.desc), ".method.", m.localName];
-  printFunction(f, t, { method: m.clientName, indent: "  " }, ps, [c.returns, "<", im.shape(m.desc.output), ">"], () =>
+  printFunction(f, t, { method: m.clientName, indent: "  " }, ps, [im.global(c.returns), "<", im.shape(m.desc.output), ">"], () =>
     f.print("    return this.transport.", c.call, "(", method, ", ", c.request, ", options);"),
   );
 }

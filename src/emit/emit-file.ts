@@ -16,10 +16,11 @@ export function generatedFileName(protoFileName: string, target: Target = "ts"):
 
 /** Emit the services file of one proto file for one target (empty when it declares no services). */
 export function emitFile(schema: Schema<GrpckitOptions>, target: Target, model: FileModel, validators?: GeneratedValidators): void {
-  const f = schema.generateFile(generatedFileName(model.desc.name, target));
+  const name = generatedFileName(model.desc.name, target);
+  const f = schema.generateFile(name);
   f.preamble(model.desc);
   if (model.services.length === 0) return;
-  const im = createFileImports(f, schema.options);
+  const im = createFileImports(f, schema.options, name);
   for (const s of model.services) {
     emitDefinition(f, target, s, im);
     emitRuntimeConfig(f, target, s, im, schema.options, validators);

@@ -41,15 +41,17 @@ function handlerSignature(m: MethodModel, im: FileImports): Printable {
   const ctx = ["context: ", im.runtime("HandlerContext", true)];
   const input = im.shape(m.desc.input);
   const output = [im.protobuf("MessageInitShape", true), "<typeof ", im.schemaType(m.desc.output), ">"];
+  const promise = im.global("Promise");
+  const iterable = im.global("AsyncIterable");
   switch (m.kind) {
     case "unary":
-      return ["request: ", input, ", ", ctx, "): Promise<", output, ">"];
+      return ["request: ", input, ", ", ctx, "): ", promise, "<", output, ">"];
     case "server_streaming":
-      return ["request: ", input, ", ", ctx, "): AsyncIterable<", output, ">"];
+      return ["request: ", input, ", ", ctx, "): ", iterable, "<", output, ">"];
     case "client_streaming":
-      return ["requests: AsyncIterable<", input, ">, ", ctx, "): Promise<", output, ">"];
+      return ["requests: ", iterable, "<", input, ">, ", ctx, "): ", promise, "<", output, ">"];
     case "bidi_streaming":
-      return ["requests: AsyncIterable<", input, ">, ", ctx, "): AsyncIterable<", output, ">"];
+      return ["requests: ", iterable, "<", input, ">, ", ctx, "): ", iterable, "<", output, ">"];
   }
 }
 
@@ -58,9 +60,9 @@ function emitAddFunctions(f: GeneratedFile, t: Target, s: ServiceModel, im: File
   const server = im.grpc("Server", true);
   const options = emitOptions.telemetry ? im.telemetry("TracedServerOptions", true) : im.runtime("ServerOptions", true);
   const params = (impl: Printable): Param[] => [
-    { name: "server", type: server },
-    { name: "impl", type: impl },
-    { name: "options", type: options, optional: true },
+    { name: im.local("server"), type: server },
+    { name: im.local("impl"), type: impl },
+    { name: im.local("options"), type: options, optional: true },
   ];
   const body = () => f.print("  ", im.runtime("addServiceImplementation"), "(server, ", im.service(s.desc), ", impl, options, ", s.names.runtimeConfig, ");");
   f.print(
@@ -86,6 +88,6 @@ function emitAddFunctions(f: GeneratedFile, t: Target, s: ServiceModel, im: File
       }),
     ),
   );
-  printFunction(f, t, { function: s.names.addPartial }, params(["Partial<", s.names.server, ">"]), "void", body);
+  printFunction(f, t, { function: s.names.addPartial }, params([im.global("Partial"), "<", s.names.server, ">"]), "void", body);
   f.print();
 }

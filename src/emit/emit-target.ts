@@ -10,9 +10,14 @@ export type { Target } from "../es-plugin.js";
  * printed only for ts and dts, so a JS file imports values alone.
  */
 
-/** A parameter of a generated function: `name: type`, or `name?: type` when optional. */
+/**
+ * A parameter of a generated function: `name: type`, or `name?: type` when
+ * optional. A parameter the body refers to is named by `FileImports.local`,
+ * so that no import of the file takes its name (a service `options` would be
+ * shadowed by the parameter `options` in the body).
+ */
 export interface Param {
-  readonly name: string;
+  readonly name: Printable;
   readonly type: Printable;
   readonly optional?: boolean;
 }

@@ -109,7 +109,7 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
     case "empty":
       return `v === ""`;
     case "finite":
-      return "!Number.isFinite(v)";
+      return ["!", p.im.global("Number"), ".isFinite(v)"];
     case "cmp":
       if ((t.measure === "codepoints" || t.measure === "utf8") && typeof t.value === "number" && Number.isSafeInteger(t.value)) {
         const guarded = lengthTest(p, t.measure, t.op, t.value);
@@ -179,18 +179,27 @@ function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: 
 
 function inExpr(p: CheckPrinter, values: readonly Literal[]): Printable {
   if (values.length <= 6) return ["(", join(values.map((x) => ["v === ", literal(p, x)]), " || "), ")"];
-  const set = p.hoist([pure, "new Set([", join(values.map((x) => literal(p, x)), ", "), "])"]);
+  const set = p.hoist([pure, "new ", p.im.global("Set"), "([", join(values.map((x) => literal(p, x)), ", "), "])"]);
   return [set, ".has(v)"];
 }
 
 /** A TS literal for a rule value; bytes are hoisted to module constants. */
 export function literal(p: CheckPrinter, v: Literal): Printable {
   if (typeof v === "bigint") return `${v}n`;
-  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isNaN(v) ? "Number.NaN" : v === Infinity ? "Number.POSITIVE_INFINITY" : v === -Infinity ? "Number.NEGATIVE_INFINITY" : String(v);
+  if (typeof v === "number") return numberLiteral(p, v);
   if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "boolean") return String(v);
-  if (v instanceof Uint8Array) return p.hoist(`${pure}new Uint8Array([${Array.from(v).join(", ")}])`);
+  if (v instanceof Uint8Array) return p.hoist([pure, "new ", p.im.global("Uint8Array"), `([${Array.from(v).join(", ")}])`]);
   return p.hoist(["[", join(v.map((b) => literal(p, b)), ", "), "]"]);
+}
+
+/** A number literal; NaN and the infinities as `Number` constants. */
+function numberLiteral(p: CheckPrinter, v: number): Printable {
+  if (Object.is(v, -0)) return "-0";
+  if (Number.isNaN(v)) return [p.im.global("Number"), ".NaN"];
+  if (v === Infinity) return [p.im.global("Number"), ".POSITIVE_INFINITY"];
+  if (v === -Infinity) return [p.im.global("Number"), ".NEGATIVE_INFINITY"];
+  return String(v);
 }
 
 function join(parts: readonly Printable[], sep: string): Printable {

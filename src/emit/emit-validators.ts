@@ -40,9 +40,10 @@ export function emitValidators(
 ): void {
   const messages = validatedMessages(file, index);
   if (messages.length === 0) return;
-  const f = schema.generateFile(`${file.name}_validate${targetExtension(t)}`);
+  const name = `${file.name}_validate${targetExtension(t)}`;
+  const f = schema.generateFile(name);
   f.preamble(file);
-  const im = createFileImports(f, schema.options);
+  const im = createFileImports(f, schema.options, name);
   const consts: Printable[][] = [];
   const violations = new Map<string, string>();
   const names = new Set<string>();
@@ -55,7 +56,7 @@ export function emitValidators(
     im,
     hoist(init) {
       const name = `c${hoisted++}`;
-      consts.push(["const ", name, " = ", init, ";"]);
+      consts.push(["const ", im.local(name), " = ", init, ";"]);
       return name;
     },
     nested(desc) {
@@ -75,7 +76,7 @@ export function emitValidators(
         names.add(name);
         violations.set(key, name);
         const args = [field, rule, ruleId, message].map((x) => JSON.stringify(x)).join(", ");
-        consts.push(["const ", name, " = ", pure, im.validate("violation"), "(", args, forKey ? ", true" : "", ");"]);
+        consts.push(["const ", im.local(name), " = ", pure, im.validate("violation"), "(", args, forKey ? ", true" : "", ");"]);
       }
       return name;
     },
@@ -170,7 +171,7 @@ function isSet(p: CheckPrinter, plan: CompiledPlan, f: DescField): Printable {
     case "list":
       return `m.${f.localName}.length > 0`;
     case "map":
-      return `Object.keys(m.${f.localName}).length > 0`;
+      return [p.im.global("Object"), `.keys(m.${f.localName}).length > 0`];
     case "message":
       return `m.${f.localName} !== undefined`;
     default:
@@ -267,7 +268,7 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: st
       f.print(ind, "for (const k in o) {");
       if (v.keys) {
         f.print(ind, "  {");
-        f.print(ind, "    const v = ", keyValue(field), ";");
+        f.print(ind, "    const v = ", keyValue(p, field), ";");
         emitItem(p, v.keys, sub, ind + "    ");
         f.print(ind, "  }");
       }
@@ -283,15 +284,15 @@ function emitValue(p: CheckPrinter, fp: FieldPlan, path: FieldPath & { fixed: st
   }
 }
 
-function keyValue(field: DescField & { fieldKind: "map" }): string {
+function keyValue(p: CheckPrinter, field: DescField & { fieldKind: "map" }): Printable {
   switch (field.mapKey) {
     case ScalarType.STRING:
       return "k";
     case ScalarType.BOOL:
       return `k === "true"`;
     case ScalarType.INT64: case ScalarType.UINT64: case ScalarType.SINT64: case ScalarType.FIXED64: case ScalarType.SFIXED64:
-      return "BigInt(k)";
+      return [p.im.global("BigInt"), "(k)"];
     default:
-      return "Number(k)";
+      return [p.im.global("Number"), "(k)"];
   }
 }

@@ -34,9 +34,27 @@ export interface FileImports {
   grpc(name: string, typeOnly?: boolean): ImportSymbol;
   /** A symbol of `@bufbuild/protobuf`. */
   protobuf(name: string, typeOnly?: boolean): ImportSymbol;
+  /** A global the generated code names (`Promise`), printed as is; an import of the same name gets an alias. */
+  global(name: GlobalName): ImportSymbol;
+  /** A name the generated code declares (a module constant, a parameter), printed as is; an import of the same name gets an alias. */
+  local(name: string): ImportSymbol;
 }
 
-export function createFileImports(f: GeneratedFile, options: GrpckitOptions): FileImports {
+/**
+ * Every global that generated code names, in types (`Promise<...>`) or values
+ * (`Number.isFinite`). protoplugin aliases an import only when its name is
+ * taken in the file, and globals are not known to it: a message `Promise`
+ * imported as `Promise` would shadow the global (`TS2315: Type 'Promise' is
+ * not generic`). Printed through `FileImports.global`, each one is taken, and
+ * such an import becomes `Promise as Promise$1`.
+ */
+export type GlobalName = "AsyncIterable" | "BigInt" | "Number" | "Object" | "Partial" | "Promise" | "Set" | "Uint8Array";
+
+/**
+ * The imports of the generated file `fileName` (`foo/v1/foo_grpckit.ts`), made through `f`.
+ */
+export function createFileImports(f: GeneratedFile, options: GrpckitOptions, fileName: string): FileImports {
+  const self = ownModule(fileName);
   const memo = new Map<string, ImportSymbol>();
   const once = (key: string, make: () => ImportSymbol) => memoized(memo, key, make);
   // Keyed by descriptor object, not type name: two files of a request may declare the same name.
@@ -53,7 +71,21 @@ export function createFileImports(f: GeneratedFile, options: GrpckitOptions): Fi
     validate: (n, t = false) => once(`validate:${n}:${t}`, () => f.import(n, `${options.runtimeImport}/validate`, t)),
     grpc: (n, t = false) => once(`grpc:${n}:${t}`, () => f.import(n, "@grpc/grpc-js", t)),
     protobuf: (n, t = false) => once(`pb:${n}:${t}`, () => f.import(n, "@bufbuild/protobuf", t)),
+    global: (n) => once(`own:${n}`, () => f.import(n, self)),
+    local: (n) => once(`own:${n}`, () => f.import(n, self)),
   };
+}
+
+/**
+ * The module protoplugin gives a symbol declared in the file itself: the
+ * file's import path, `./foo/v1/foo_grpckit.js` for `foo/v1/foo_grpckit.ts`
+ * (`.js`, `.d.ts`), derived as protoplugin derives it (`deriveImportPath`,
+ * not exported). protoplugin prints such a symbol as its bare name, imports
+ * nothing for it, and counts the name as taken in the file before it names
+ * the imports, so an import of the same name is aliased.
+ */
+function ownModule(fileName: string): string {
+  return `./${fileName.replace(/\.(d\.ts|ts|js)$/, ".js")}`;
 }
 
 function memoized<K>(map: Map<K, ImportSymbol>, key: K, make: () => ImportSymbol): ImportSymbol {
