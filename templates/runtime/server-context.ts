@@ -105,8 +105,7 @@ const deadlineSlackMs = 20;
  * Most calls never look at their signal or metadata, so nothing is allocated
  * before it is used: the AbortController (and its `cancelled` listener and
  * deadline timer) on the first read of `signal`, the response metadata on
- * the first read of `responseHeader` / `responseTrailer`, the peer on the
- * first read of `peer`. Until then `abortReason()` reads the cancellation
+ * the first read of `responseHeader` / `responseTrailer`. Until then `abortReason()` reads the cancellation
  * from grpc-js' `call.cancelled` and the deadline from the clock; a call
  * cancelled or expired before the first read of `signal` gets an aborted
  * signal with the same reason.
@@ -123,7 +122,8 @@ export class ServerCall implements HandlerContext {
   private timer: NodeJS.Timeout | undefined = undefined;
   private listener: (() => void) | undefined = undefined;
   private identity: PeerIdentity | undefined | null = null;
-  private peerAddress: string | undefined = undefined;
+  /** Read now: grpc-js knows the peer only while the stream is open. */
+  readonly peer: string;
 
   constructor(
     private readonly call: SurfaceCall,
@@ -131,6 +131,7 @@ export class ServerCall implements HandlerContext {
   ) {
     const deadline = toEpochMs(call.getDeadline());
     this.deadline = deadline;
+    this.peer = call.getPeer();
     // With a deadline, a cancellation is told apart from an expiry by the time it arrives.
     if (deadline !== undefined) this.listen();
   }
@@ -160,10 +161,6 @@ export class ServerCall implements HandlerContext {
 
   get draining(): AbortSignal {
     return this.served.server?.draining ?? neverAborted;
-  }
-
-  get peer(): string {
-    return (this.peerAddress ??= this.call.getPeer());
   }
 
   get peerIdentity(): PeerIdentity | undefined {
