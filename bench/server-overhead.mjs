@@ -4,8 +4,9 @@
 // own process pinned to core 1, loaded by h2load (a C HTTP/2 client, gRPC over
 // h2c) pinned to core 0, on the same echo service: unary (100 B payload) and
 // server streaming (10 messages of 100 B), at 1 and 64 concurrent streams on
-// one connection. Servers alternate in rounds (the order rotates each round)
-// so that load drift hits all alike.
+// one connection; a scenario name ending in "-t" (e.g. unary-64-t) sends a
+// `grpc-timeout: 10S` with every call (the deadline path). Servers alternate
+// in rounds (the order rotates each round) so that load drift hits all alike.
 // Usage: npm run build && node bench/server-overhead.mjs
 //   [--rounds 3] [--seconds 3] [--warmup 2] [--servers plain,generated,nice]
 //   [--scenarios unary-1,unary-64,stream-1,stream-64] [--cpu-prof DIR]
@@ -67,9 +68,9 @@ for (const [name, b] of Object.entries(bodies)) {
   writeFileSync(b.file, lengthPrefixed(toBinary(pb.EchoRequestSchema, create(pb.EchoRequestSchema, b.request))));
 }
 const scenarios = scenarioNames.map((name) => {
-  const [kind, streams] = name.split("-");
-  if (!bodies[kind] || !(Number(streams) > 0)) throw new Error(`unknown scenario ${name} (use unary-N or stream-N)`);
-  return { name, body: bodies[kind], streams: Number(streams) };
+  const [kind, streams, flag] = name.split("-");
+  if (!bodies[kind] || !(Number(streams) > 0) || (flag !== undefined && flag !== "t")) throw new Error(`unknown scenario ${name} (use unary-N, stream-N, unary-N-t or stream-N-t)`);
+  return { name, body: bodies[kind], streams: Number(streams), timeout: flag === "t" ? "10S" : undefined };
 });
 
 if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -94,6 +95,7 @@ async function measure(server, scenario, secs) {
     seconds: secs,
     logFile: join(genDir, `${server.label}-${scenario.name}.log`),
     core: loadCore,
+    timeout: scenario.timeout,
   });
   const cpuUs = (await server.cpuUs()) - cpu0;
   server.calls = (server.calls ?? 0) + r.done;
