@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status, currentPropagatedContext, type HandlerContext } from "@grpckit/runtime";
-import { deferred, loadEcho, sleep, startEcho, type EchoModule, type EchoPair } from "./support/echo.js";
+import { deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
 import { insecure } from "./support/grpc.js";
 
 // The server allocates a call's AbortController, deadline timer, response
@@ -81,8 +81,10 @@ describe("a call's state read late is the state of the call", { timeout: 10_000 
     await entered.promise;
     ac.abort();
     expect(((await call) as GrpcError).code).toBe(Status.CANCELLED);
-    await sleep(50); // the RST_STREAM reaches the server
     const { ctx, release } = seen!;
+    // The grpc-js call's own flag (not the context's API): the server has seen the RST_STREAM.
+    const grpcCall = (ctx as unknown as { call: { cancelled: boolean } }).call;
+    await waitFor(() => grpcCall.cancelled, 5000, "the server-side cancellation");
     expect(ctx.signal.aborted).toBe(true);
     expect((ctx.signal.reason as GrpcError).code).toBe(Status.CANCELLED);
     release.resolve();
@@ -93,7 +95,7 @@ describe("a call's state read late is the state of the call", { timeout: 10_000 
     const call = pair.client.echo({ text: "a" }, { timeoutMs: 100 }).catch((e: unknown) => e);
     const ctx = await entered.promise;
     expect(((await call) as GrpcError).code).toBe(Status.DEADLINE_EXCEEDED);
-    await sleep(50);
+    await waitFor(() => (ctx.deadline as number) <= Date.now(), 5000, "the server's deadline");
     expect(ctx.signal.aborted).toBe(true);
     expect([Status.DEADLINE_EXCEEDED, Status.CANCELLED]).toContain((ctx.signal.reason as GrpcError).code);
     expect(ctx.timeRemainingMs()).toBe(0);

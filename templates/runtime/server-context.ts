@@ -127,7 +127,7 @@ export class ServerCall implements HandlerContext {
 
   constructor(
     private readonly call: SurfaceCall,
-    private readonly served: ServedMethod,
+    protected readonly served: ServedMethod,
   ) {
     const deadline = toEpochMs(call.getDeadline());
     this.deadline = deadline;

@@ -70,12 +70,13 @@ interface MethodRuntime extends ServedMethod {
 class ServedCall extends ServerCall {
   readonly hooks: ComposedServerHooks;
 
-  constructor(
-    call: SurfaceCall,
-    readonly runtime: MethodRuntime,
-  ) {
+  constructor(call: SurfaceCall, runtime: MethodRuntime) {
     super(call, runtime);
     this.hooks = startServerHooks(runtime.hooks, runtime.method, this);
+  }
+
+  get runtime(): MethodRuntime {
+    return this.served as MethodRuntime;
   }
 }
 
