@@ -4,10 +4,11 @@
 // own process pinned to core 1, loaded by h2load (a C HTTP/2 client, gRPC over
 // h2c) pinned to core 0, on the same echo service: unary (100 B payload) and
 // server streaming (10 messages of 100 B), at 1 and 64 concurrent streams on
-// one connection. Servers alternate in rounds (the order rotates each round)
-// so that load drift hits all alike.
+// one connection; a scenario name ending in "-t" (e.g. unary-64-t) sends a
+// `grpc-timeout: 10S` with every call (the deadline path). Servers alternate
+// in rounds (the order rotates each round) so that load drift hits all alike.
 // Usage: npm run build && node bench/server-overhead.mjs
-//   [--rounds 3] [--seconds 3] [--warmup 2] [--servers plain,generated,nice]
+//   [--rounds 3] [--seconds 3] [--warmup 2] [--servers plain,generated,nice[,propagating]]
 //   [--scenarios unary-1,unary-64,stream-1,stream-64] [--cpu-prof DIR]
 //   [--variant NAME=DIR ...]
 // --variant adds a generated server labelled NAME that loads echo_pb.js /
@@ -67,9 +68,9 @@ for (const [name, b] of Object.entries(bodies)) {
   writeFileSync(b.file, lengthPrefixed(toBinary(pb.EchoRequestSchema, create(pb.EchoRequestSchema, b.request))));
 }
 const scenarios = scenarioNames.map((name) => {
-  const [kind, streams] = name.split("-");
-  if (!bodies[kind] || !(Number(streams) > 0)) throw new Error(`unknown scenario ${name} (use unary-N or stream-N)`);
-  return { name, body: bodies[kind], streams: Number(streams) };
+  const [kind, streams, flag] = name.split("-");
+  if (!bodies[kind] || !(Number(streams) > 0) || (flag !== undefined && flag !== "t")) throw new Error(`unknown scenario ${name} (use unary-N, stream-N, unary-N-t or stream-N-t)`);
+  return { name, body: bodies[kind], streams: Number(streams), timeout: flag === "t" ? "10S" : undefined };
 });
 
 if (profileDir) mkdirSync(profileDir, { recursive: true });
@@ -81,7 +82,7 @@ for (const { kind, label, dir } of specs) {
   servers.push(await startServer({ kind, label, root, genDir: dir, peerDir, core: serverCore, profileFile }));
 }
 for (const s of servers) {
-  console.log(`${s.label}: ${await checkServer(s.port, pb, { payload, count: streamCount, validates: s.kind === "generated" })}`);
+  console.log(`${s.label}: ${await checkServer(s.port, pb, { payload, count: streamCount, validates: s.kind === "generated" || s.kind === "propagating" })}`);
 }
 
 /** One h2load run against one server; returns its figures, the server CPU spent, and whether every 2xx carried its full body. */
@@ -94,6 +95,7 @@ async function measure(server, scenario, secs) {
     seconds: secs,
     logFile: join(genDir, `${server.label}-${scenario.name}.log`),
     core: loadCore,
+    timeout: scenario.timeout,
   });
   const cpuUs = (await server.cpuUs()) - cpu0;
   server.calls = (server.calls ?? 0) + r.done;

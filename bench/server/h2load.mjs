@@ -33,7 +33,8 @@ export function ensureH2load() {
 /**
  * One h2load run: `streams` concurrent gRPC calls on one connection for
  * `seconds`, each a POST of the length-prefixed message in `bodyFile` to
- * `url` with `content-type: application/grpc` and `te: trailers`; h2load
+ * `url` with `content-type: application/grpc` and `te: trailers` (plus
+ * `grpc-timeout: <timeout>` when `timeout` is given, e.g. "10S"); h2load
  * pinned to `core` with taskset when available. Resolves to
  * `{ done, succeeded, failed, dataBytes, seconds, latenciesUs }`: request
  * counts from h2load's summary, the DATA bytes it received, the run's
@@ -42,10 +43,11 @@ export function ensureH2load() {
  *
  * @throws Error if h2load exits non-zero or its summary cannot be parsed.
  */
-export function runH2load({ url, bodyFile, streams, seconds, logFile, core }) {
+export function runH2load({ url, bodyFile, streams, seconds, logFile, core, timeout }) {
   const args = [
     "-c", "1", "-t", "1", "-m", String(streams), "-D", `${Math.round(seconds * 1000)}ms`,
     "-d", bodyFile, "-H", "content-type: application/grpc", "-H", "te: trailers",
+    ...(timeout === undefined ? [] : ["-H", `grpc-timeout: ${timeout}`]),
     `--log-file=${logFile}`, url,
   ];
   const [cmd, argv] = core !== undefined && have("taskset") ? ["taskset", ["-c", String(core), "h2load", ...args]] : ["h2load", args];

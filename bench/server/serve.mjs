@@ -1,6 +1,9 @@
 // One echo server of bench/server-overhead.mjs, in a process of its own
 // (started with an IPC channel, pinned to one core by the parent).
-// Usage: node bench/server/serve.mjs <plain|generated|nice> <generatedDir> [peerDir] [profileFile]
+// Usage: node bench/server/serve.mjs <plain|generated|propagating|nice> <generatedDir> [peerDir] [profileFile]
+// "propagating" is the generated server in a process that also holds a
+// generated client (never called): deadline propagation is then live, so
+// every call enters the AsyncLocalStorage (on Node 20: promise hooks on).
 // Serves bench.v1.EchoService (bench/server/echo.proto) on 127.0.0.1, an
 // OS-chosen port, and sends `{ port }` to the parent. Every server does the
 // same work per call: decode the request with @bufbuild/protobuf, answer
@@ -14,7 +17,7 @@ import { Session } from "node:inspector";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, credentials } from "@grpc/grpc-js";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 
 const [kind, genDir, peerDir, profileFile] = process.argv.slice(2);
@@ -56,9 +59,10 @@ function plainServer() {
   return server;
 }
 
-/** The generated server, default options (validation, telemetry API without SDK, propagation). */
-async function generatedServer() {
+/** The generated server, default options (validation, telemetry API without SDK, propagation); `withClient`: plus an idle generated client. */
+async function generatedServer(withClient) {
   const gen = await import(pathToFileURL(join(genDir, "echo_grpckit.js")).href);
+  if (withClient) new gen.EchoServiceClient("127.0.0.1:1", credentials.createInsecure());
   const server = new Server();
   gen.addEchoService(server, {
     async echo(req) {
@@ -94,7 +98,7 @@ if (kind === "nice") {
   stop = () => server.forceShutdown();
   process.send({ port });
 } else {
-  const server = kind === "plain" ? plainServer() : await generatedServer();
+  const server = kind === "plain" ? plainServer() : await generatedServer(kind === "propagating");
   const port = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );

@@ -15,6 +15,7 @@ import { methodDefinition } from "./definition.js";
 import { parseServiceConfig, type CallPolicies, type GrpcServiceConfig, type MethodPlan } from "./grpc-service-config.js";
 import type { ClientHook } from "./hooks.js";
 import type { MetadataInit } from "./metadata.js";
+import { enablePropagation } from "./propagation.js";
 import { RequestReplay, defaultRetryBufferBytes } from "./request-replay.js";
 import { RetryThrottle } from "./retry-throttle.js";
 import { clientHooksOf, featureOptionKeys, type ServiceRuntimeConfig } from "./service-config.js";
@@ -135,6 +136,7 @@ export class ClientTransport {
     for (const key of featureOptionKeys) delete rest[key];
     this.hooks = clientHooksOf(config, clientOptions, typeof target === "string" ? target : target.getTarget());
     this.propagate = propagate ?? true;
+    if (this.propagate) enablePropagation(); // servers now enter the propagation storage (see propagation.ts)
     if (retryBufferBytes !== undefined && !(retryBufferBytes >= 0)) throw new RangeError(`retryBufferBytes must be a number >= 0, got ${retryBufferBytes}`);
     this.retryBufferBytes = retryBufferBytes ?? defaultRetryBufferBytes;
     this.policies = parseServiceConfig(serviceConfig);

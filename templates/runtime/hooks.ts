@@ -86,6 +86,8 @@ export type ClientHook = (start: ClientCallStart) => ClientCallHooks | undefined
 
 /** The hooks of one call, composed. */
 export interface ComposedServerHooks {
+  /** False when no hook has `around` (`around(fn)` is then just `fn()`). */
+  readonly wraps: boolean;
   around<T>(fn: () => T): T;
   request(message: unknown): void;
   response(message: unknown): void;
@@ -93,6 +95,7 @@ export interface ComposedServerHooks {
 }
 
 const noServerHooks: ComposedServerHooks = {
+  wraps: false,
   around: (fn) => fn(),
   request: () => {},
   response: () => {},
@@ -111,32 +114,48 @@ function startAll<F extends (...args: never[]) => unknown>(hooks: readonly F[], 
 
 /** Start the server hooks of one call and compose them (first = outermost). */
 export function startServerHooks(hooks: readonly ServerHook[], method: DescMethod, context: HandlerContext): ComposedServerHooks {
-  if (hooks.length === 0) return noServerHooks;
-  const started = startAll(hooks, (h) => h(method, context));
-  if (started === undefined) return noServerHooks;
-  let ended = false;
-  return {
-    around<T>(fn: () => T): T {
-      let run = fn;
-      for (let i = started.length - 1; i >= 0; i--) {
-        const h = started[i];
-        const inner = run;
-        if (h?.around) run = () => h.around!(inner);
-      }
-      return run();
-    },
-    request(message) {
-      for (const h of started) h.request?.(message);
-    },
-    response(message) {
-      for (const h of started) h.response?.(message);
-    },
-    end(result) {
-      if (ended) return;
-      ended = true;
-      for (let i = started.length - 1; i >= 0; i--) started[i]?.end?.(result);
-    },
-  };
+  let started: ServerCallHooks[] | undefined;
+  for (const hook of hooks) {
+    const h = hook(method, context);
+    if (h !== undefined && h !== null) (started ??= []).push(h);
+  }
+  return started === undefined ? noServerHooks : new StartedServerHooks(started);
+}
+
+/** The composed server hooks of one call: one object, methods on the prototype. */
+class StartedServerHooks implements ComposedServerHooks {
+  readonly wraps: boolean;
+  private ended = false;
+
+  constructor(private readonly started: readonly ServerCallHooks[]) {
+    let wraps = false;
+    for (const h of started) if (h.around !== undefined) wraps = true;
+    this.wraps = wraps;
+  }
+
+  around<T>(fn: () => T): T {
+    let run = fn;
+    for (let i = this.started.length - 1; i >= 0; i--) {
+      const h = this.started[i] as ServerCallHooks;
+      const inner = run;
+      if (h.around) run = () => h.around!(inner);
+    }
+    return run();
+  }
+
+  request(message: unknown): void {
+    for (const h of this.started) h.request?.(message);
+  }
+
+  response(message: unknown): void {
+    for (const h of this.started) h.response?.(message);
+  }
+
+  end(result: CallResult): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (let i = this.started.length - 1; i >= 0; i--) this.started[i]?.end?.(result);
+  }
 }
 
 /** The client hooks of one call, composed. */

@@ -3,7 +3,6 @@ import { Metadata } from "@grpc/grpc-js";
 import type { ServerUnaryCall } from "@grpc/grpc-js";
 import { GrpcError, Status } from "./grpc-error.js";
 import { mergeMetadata } from "./metadata.js";
-import { methodPath } from "./definition.js";
 import type { ServerState } from "./server-registry.js";
 import { authContextOf, peerIdentity, type PeerIdentity } from "./security/peer-identity.js";
 
@@ -66,10 +65,21 @@ export interface HandlerContext {
 }
 
 /** The part of a grpc-js server call (of any kind) the context uses. */
-export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getPeer" | "sendMetadata" | "getDeadline"> & {
+export type SurfaceCall = Pick<ServerUnaryCall<unknown, unknown>, "metadata" | "getPeer" | "sendMetadata" | "getDeadline" | "cancelled"> & {
   on(event: "cancelled", listener: () => void): unknown;
   off(event: "cancelled", listener: () => void): unknown;
 };
+
+/** What every call of one method shares (built once, when the service is registered). */
+export interface ServedMethod {
+  readonly method: DescMethod;
+  /** `methodPath(method)`. */
+  readonly path: string;
+  /** The registered server's drain state; undefined outside a registered server. */
+  readonly server?: Pick<ServerState, "draining">;
+  /** Called once by `finish()` (a concurrency slot, see server-limits.ts). */
+  readonly release?: () => void;
+}
 
 /** The `draining` signal of calls served outside a registered server: never aborts. */
 const neverAborted: AbortSignal = new AbortController().signal;
@@ -88,98 +98,163 @@ const maxTimerDelayMs = 2 ** 31 - 1;
 const deadlineSlackMs = 20;
 
 /**
- * The server runtime's view of one call: the context given to the handler,
- * plus the bookkeeping the method adapters need. Create with
- * {@link startServerCall}; call `finish()` once the handler is done.
- */
-export interface ServerCallState {
-  readonly context: HandlerContext;
-  /** True once `finish()` ran. */
-  readonly finished: boolean;
-  /** Stop the deadline timer and ignore later cancellation. Idempotent. */
-  finish(): void;
-  /** Trailers to send with an error: the response trailers, plus the headers if they were never sent. */
-  errorTrailers(): Metadata;
-}
-
-/**
- * Start tracking a grpc-js server call.
+ * One call being served: the context given to the handler, plus the
+ * bookkeeping the method adapters need (`abortReason()`, `flushHeader()`,
+ * `finish()`, `errorTrailers()`). Call `finish()` once the handler is done.
  *
- * @param release - called once by `finish()` (a concurrency slot, see server-limits.ts)
+ * Most calls never look at their signal or metadata, so nothing is allocated
+ * before it is used: the AbortController (and its `cancelled` listener and
+ * deadline timer) on the first read of `signal`, the response metadata on
+ * the first read of `responseHeader` / `responseTrailer`. Until then `abortReason()` reads the cancellation
+ * from grpc-js' `call.cancelled` and the deadline from the clock; a call
+ * cancelled or expired before the first read of `signal` gets an aborted
+ * signal with the same reason.
  */
-export function startServerCall(call: SurfaceCall, method: DescMethod, server?: Pick<ServerState, "draining">, release?: () => void): ServerCallState {
-  const controller = new AbortController();
-  const deadline = toEpochMs(call.getDeadline());
-  const responseHeader = new Metadata();
-  const responseTrailer = new Metadata();
-  let headerSent = false;
-  let finished = false;
-  let timer: NodeJS.Timeout | undefined;
-  let identity: PeerIdentity | undefined | null = null;
+export class ServerCall implements HandlerContext {
+  readonly deadline: number | undefined;
+  principal: unknown = undefined;
+  private controller: AbortController | undefined = undefined;
+  private reason: GrpcError | undefined = undefined;
+  private header: Metadata | undefined = undefined;
+  private trailer: Metadata | undefined = undefined;
+  private headerSent = false;
+  private done = false;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private listener: (() => void) | undefined = undefined;
+  private identity: PeerIdentity | undefined | null = null;
+  /** Read now: grpc-js knows the peer only while the stream is open. */
+  readonly peer: string;
 
-  const abort = (code: Status, message: string) => {
-    if (!finished && !controller.signal.aborted) controller.abort(new GrpcError(code, message));
-  };
-  const onCancelled = () => {
-    const expired = deadline !== undefined && Date.now() >= deadline - deadlineSlackMs;
-    if (expired) abort(Status.DEADLINE_EXCEEDED, "deadline exceeded");
-    else abort(Status.CANCELLED, "call cancelled");
-  };
-  call.on("cancelled", onCancelled);
-  if (deadline !== undefined) {
-    const delay = deadline - Date.now();
-    if (delay <= 0) abort(Status.DEADLINE_EXCEEDED, "deadline exceeded");
-    else if (delay <= maxTimerDelayMs) {
-      timer = setTimeout(() => abort(Status.DEADLINE_EXCEEDED, "deadline exceeded"), delay);
-      timer.unref();
-    }
+  constructor(
+    private readonly call: SurfaceCall,
+    protected readonly served: ServedMethod,
+  ) {
+    const deadline = toEpochMs(call.getDeadline());
+    this.deadline = deadline;
+    this.peer = call.getPeer();
+    // With a deadline, a cancellation is told apart from an expiry by the time it arrives.
+    if (deadline !== undefined) this.listen();
   }
 
-  const context: HandlerContext = {
-    method,
-    path: methodPath(method),
-    requestMetadata: call.metadata,
-    deadline,
-    signal: controller.signal,
-    get draining() {
-      return server?.draining ?? neverAborted;
-    },
-    peer: call.getPeer(),
-    principal: undefined,
-    get peerIdentity() {
-      if (identity === null) identity = peerIdentity(authContextOf(call));
-      return identity;
-    },
-    responseHeader,
-    responseTrailer,
-    sendHeader() {
-      if (headerSent || finished) return;
-      headerSent = true;
-      call.sendMetadata(responseHeader);
-    },
-    timeRemainingMs() {
-      return deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
-    },
-  };
-  return {
-    context,
-    get finished() {
-      return finished;
-    },
-    finish() {
-      if (finished) return;
-      finished = true;
-      if (timer !== undefined) clearTimeout(timer);
-      call.off("cancelled", onCancelled);
-      release?.();
-    },
-    errorTrailers() {
-      if (headerSent) return responseTrailer;
-      const md = responseHeader.clone();
-      mergeMetadata(md, responseTrailer);
-      return md;
-    },
-  };
+  get method(): DescMethod {
+    return this.served.method;
+  }
+
+  get path(): string {
+    return this.served.path;
+  }
+
+  get requestMetadata(): Metadata {
+    return this.call.metadata;
+  }
+
+  get signal(): AbortSignal {
+    let controller = this.controller;
+    if (controller === undefined) {
+      controller = this.controller = new AbortController();
+      const reason = this.abortReason();
+      if (reason !== undefined) controller.abort(reason);
+      else if (!this.done) this.watch();
+    }
+    return controller.signal;
+  }
+
+  get draining(): AbortSignal {
+    return this.served.server?.draining ?? neverAborted;
+  }
+
+  get peerIdentity(): PeerIdentity | undefined {
+    if (this.identity === null) this.identity = peerIdentity(authContextOf(this.call));
+    return this.identity;
+  }
+
+  get responseHeader(): Metadata {
+    return (this.header ??= new Metadata());
+  }
+
+  get responseTrailer(): Metadata {
+    return (this.trailer ??= new Metadata());
+  }
+
+  /** The response trailers, or undefined when nobody touched them. */
+  get trailerIfAny(): Metadata | undefined {
+    return this.trailer;
+  }
+
+  /** True once `finish()` ran. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  sendHeader(): void {
+    if (this.headerSent || this.done) return;
+    this.headerSent = true;
+    this.call.sendMetadata(this.responseHeader);
+  }
+
+  /** The runtime's `sendHeader()`: the same, but sends nothing when no header was set (grpc-js then sends its defaults with the first message). */
+  flushHeader(): void {
+    if (this.headerSent || this.done) return;
+    this.headerSent = true;
+    if (this.header !== undefined) this.call.sendMetadata(this.header);
+  }
+
+  timeRemainingMs(): number | undefined {
+    return this.deadline === undefined ? undefined : Math.max(0, this.deadline - Date.now());
+  }
+
+  /** Why the call ended early (CANCELLED or DEADLINE_EXCEEDED), or undefined while it is live; fixed once `finish()` ran. */
+  abortReason(): GrpcError | undefined {
+    if (this.reason !== undefined || this.done) return this.reason;
+    if (this.call.cancelled) return this.abort(Status.CANCELLED, "call cancelled");
+    if (this.deadline !== undefined && Date.now() >= this.deadline) return this.abort(Status.DEADLINE_EXCEEDED, "deadline exceeded");
+    return undefined;
+  }
+
+  /** Stop the deadline timer and ignore later cancellation. Idempotent. */
+  finish(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.listener !== undefined) this.call.off("cancelled", this.listener);
+    this.served.release?.();
+  }
+
+  /** Trailers to send with an error: the response trailers, plus the headers if they were never sent. */
+  errorTrailers(): Metadata {
+    if (this.headerSent || this.header === undefined) return this.responseTrailer;
+    const md = this.header.clone();
+    if (this.trailer !== undefined) mergeMetadata(md, this.trailer);
+    return md;
+  }
+
+  private abort(code: Status, message: string): GrpcError {
+    const reason = (this.reason = new GrpcError(code, message));
+    this.controller?.abort(reason);
+    return reason;
+  }
+
+  private listen(): void {
+    this.listener = () => {
+      if (this.done || this.reason !== undefined) return;
+      const expired = this.deadline !== undefined && Date.now() >= this.deadline - deadlineSlackMs;
+      if (expired) this.abort(Status.DEADLINE_EXCEEDED, "deadline exceeded");
+      else this.abort(Status.CANCELLED, "call cancelled");
+    };
+    this.call.on("cancelled", this.listener);
+  }
+
+  /** Someone holds the signal: abort it when the call is cancelled or its deadline passes. */
+  private watch(): void {
+    if (this.listener === undefined) this.listen();
+    if (this.deadline === undefined) return;
+    const delay = this.deadline - Date.now();
+    if (delay > maxTimerDelayMs) return;
+    this.timer = setTimeout(() => {
+      if (!this.done && this.reason === undefined) this.abort(Status.DEADLINE_EXCEEDED, "deadline exceeded");
+    }, delay);
+    this.timer.unref();
+  }
 }
 
 function toEpochMs(deadline: Date | number): number | undefined {

@@ -13,11 +13,11 @@ import type {
 import { Metadata } from "@grpc/grpc-js";
 import { createServiceDefinition, methodPath } from "./definition.js";
 import { Status, type GrpcError, type StatusObject } from "./grpc-error.js";
-import { startServerCall, type HandlerContext, type ServerCallState, type SurfaceCall } from "./server-context.js";
+import { ServerCall, type HandlerContext, type ServedMethod, type SurfaceCall } from "./server-context.js";
 import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
-import { runWithPropagatedContext } from "./propagation.js";
-import { readMessages, writeMessage } from "./streams.js";
+import { runInCallContext } from "./propagation.js";
+import { readMessages, writeOrDrain } from "./streams.js";
 import { recordService, serverStateOf } from "./server-registry.js";
 import { methodLimits, type ServerLimitOptions } from "./server-limits.js";
 import { authenticationStep, type ServerAuthOptions } from "./server-auth.js";
@@ -52,14 +52,36 @@ export interface ServerOptions extends ServerAuthOptions, ServerLimitOptions {
 
 type AnyHandler = (...args: never[]) => unknown;
 type Report = (error: unknown, path: string) => void;
+type AuthStep = ((ctx: HandlerContext) => Promise<void>) | undefined;
+type GrpcStream = ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>;
+type Settle = (status: StatusObject & { message: string }) => void;
 
-/** One call being served: the state the handler context comes from, and its hooks. */
-interface ServedCall {
-  readonly method: DescMethod;
-  readonly state: ServerCallState;
-  readonly hooks: ComposedServerHooks;
+/** What every call of one registered method shares: built once, so a call allocates no closures of its own. */
+interface MethodRuntime extends ServedMethod {
+  readonly fn: AnyHandler;
+  readonly hooks: readonly ServerHook[];
+  readonly auth: AuthStep;
   readonly report: Report;
+  /** Streaming methods: start the handler, returning its responses. */
+  readonly open?: (c: ServedCall, call: GrpcStream) => AsyncIterable<unknown>;
 }
+
+/** One call being served: the handler's context, plus its hooks and its method's runtime. */
+class ServedCall extends ServerCall {
+  readonly hooks: ComposedServerHooks;
+
+  constructor(call: SurfaceCall, runtime: MethodRuntime) {
+    super(call, runtime);
+    this.hooks = startServerHooks(runtime.hooks, runtime.method, this);
+  }
+
+  get runtime(): MethodRuntime {
+    return this.served as MethodRuntime;
+  }
+}
+
+/** How the call ended on success (shared: no allocation per call). */
+const okResult = Object.freeze({ code: Status.OK, message: "" });
 
 /**
  * Register an implementation of a service on a grpc-js Server. For each
@@ -95,138 +117,175 @@ export function addServiceImplementation(
   recordService(server, service);
 }
 
-function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler, options: ServerOptions, hookList: readonly ServerHook[]): UntypedHandleCall {
-  const report = options.onInternalError ?? defaultReport;
-  const serverState = serverStateOf(server);
+function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler, options: ServerOptions, hooks: readonly ServerHook[]): UntypedHandleCall {
   const limits = methodLimits(server, method, options);
-  const release = limits?.release;
-  const auth = authenticationStep(options);
-  const serve = (call: SurfaceCall): ServedCall => {
-    const state = startServerCall(call, method, serverState, release);
-    return { method, state, hooks: startServerHooks(hookList, method, state.context), report };
+  const runtime: MethodRuntime = {
+    method,
+    path: methodPath(method),
+    server: serverStateOf(server),
+    release: limits?.release,
+    fn,
+    hooks,
+    auth: authenticationStep(options),
+    report: options.onInternalError ?? defaultReport,
+    open: method.methodKind === "server_streaming" ? serverStream : method.methodKind === "bidi_streaming" ? bidiStream : undefined,
   };
-  const handler = kindHandler(method, fn, serve, auth);
+  const handler = kindHandler(runtime);
   return limits === undefined ? handler : limits.guard(handler);
 }
 
-type AuthStep = ((ctx: HandlerContext) => Promise<void>) | undefined;
-
-function kindHandler(method: DescMethod, fn: AnyHandler, serve: (call: SurfaceCall) => ServedCall, auth: AuthStep): UntypedHandleCall {
-  switch (method.methodKind) {
+function kindHandler(runtime: MethodRuntime): UntypedHandleCall {
+  const authed = runtime.auth !== undefined;
+  switch (runtime.method.methodKind) {
     case "unary":
-      return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        const c = serve(call);
-        const run = () => {
-          c.hooks.request(call.request);
-          return fn(call.request as never, c.state.context as never);
-        };
-        respondOnce(c, auth === undefined ? run : () => auth(c.state.context).then(run), callback);
-      };
-    case "server_streaming":
-      return (call: ServerWritableStream<unknown, unknown>) => {
-        const c = serve(call);
-        const run = () => {
-          c.hooks.request(call.request);
-          return fn(call.request as never, c.state.context as never) as AsyncIterable<unknown>;
-        };
-        respondStream(c, call, auth === undefined ? run : () => afterAuth(auth, c.state.context, run));
-      };
+      return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+        serveOnce(new ServedCall(call, runtime), authed ? unaryAfterAuth : unary, call.request, callback);
     case "client_streaming":
-      return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-        const c = serve(call);
-        const run = () => fn(requestsOf(c, call) as never, c.state.context as never);
-        respondOnce(c, auth === undefined ? run : () => auth(c.state.context).then(run), callback);
-      };
+      return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+        serveOnce(new ServedCall(call, runtime), authed ? clientStreamAfterAuth : clientStream, call, callback);
+    case "server_streaming":
     case "bidi_streaming":
-      return (call: ServerDuplexStream<unknown, unknown>) => {
-        const c = serve(call);
-        const run = () => fn(requestsOf(c, call) as never, c.state.context as never) as AsyncIterable<unknown>;
-        respondStream(c, call, auth === undefined ? run : () => afterAuth(auth, c.state.context, run));
-      };
+      return (call: GrpcStream) => void serveStream(new ServedCall(call, runtime), call);
   }
 }
 
+/** Unary: the request through the hooks, then the handler. */
+function unary(c: ServedCall, request: unknown): unknown {
+  c.hooks.request(request);
+  return c.runtime.fn(request as never, c as never);
+}
+
+function unaryAfterAuth(c: ServedCall, request: unknown): unknown {
+  return (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => unary(c, request));
+}
+
+function clientStream(c: ServedCall, call: ServerReadableStream<unknown, unknown>): unknown {
+  return c.runtime.fn(requestsOf(c, call) as never, c as never);
+}
+
+function clientStreamAfterAuth(c: ServedCall, call: ServerReadableStream<unknown, unknown>): unknown {
+  return (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => clientStream(c, call));
+}
+
+function serverStream(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
+  const request = (call as ServerWritableStream<unknown, unknown>).request;
+  c.hooks.request(request);
+  return c.runtime.fn(request as never, c as never) as AsyncIterable<unknown>;
+}
+
+function bidiStream(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
+  return c.runtime.fn(requestsOf(c, call as ServerDuplexStream<unknown, unknown>) as never, c as never) as AsyncIterable<unknown>;
+}
+
 /** The responses of a streaming handler that runs once the call is authenticated. */
-async function* afterAuth(auth: NonNullable<AuthStep>, ctx: HandlerContext, run: () => AsyncIterable<unknown>): AsyncIterable<unknown> {
-  await auth(ctx);
-  yield* run();
+async function* afterAuth(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
+  await (c.runtime.auth as NonNullable<AuthStep>)(c);
+  yield* (c.runtime.open as NonNullable<MethodRuntime["open"]>)(c, call);
 }
 
 /** The request messages of a client-streaming or bidi call, each passed through the hooks. */
 async function* requestsOf(c: ServedCall, call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) {
   // confirmEnd: a cancelled request stream throws CANCELLED instead of ending (grpc-js half-closes, then resets).
-  for await (const message of readMessages(call, { signal: c.state.context.signal, confirmEnd: true })) {
+  for await (const message of readMessages(call, { signal: c.signal, confirmEnd: true })) {
     c.hooks.request(message);
     yield message;
   }
 }
 
-/** Unary and client-streaming: one response, or an error, through the callback. */
-function respondOnce(c: ServedCall, run: () => unknown, callback: sendUnaryData<unknown>): void {
-  const { state, hooks, method } = c;
-  new Promise((resolve) => resolve(runWithPropagatedContext(state.context, () => hooks.around(run)))).then(
-    (response) => {
-      if (state.context.signal.aborted) return endAborted(c);
-      let message: unknown;
-      try {
-        message = create(method.output, response as never);
-        hooks.response(message);
-      } catch (err) {
-        return fail(c, err, (s) => callback(s as never));
-      }
-      state.context.sendHeader();
-      state.finish();
-      hooks.end({ code: Status.OK, message: "" });
-      callback(null, message, state.context.responseTrailer);
-    },
-    (err: unknown) => fail(c, err, (s) => callback(s as never)),
-  );
+/**
+ * Run `invoke(c, arg)` as the handler: inside the hooks' `around` (only
+ * when a hook has one) and the propagated context.
+ */
+function callHandler<A, T>(c: ServedCall, invoke: (c: ServedCall, arg: A) => T, arg: A): T {
+  if (!c.hooks.wraps) return runInCallContext(c, invoke, arg);
+  return runInCallContext(c, (cc: ServedCall, a: A) => cc.hooks.around(() => invoke(cc, a)), arg);
+}
+
+/** Unary and client-streaming: one response, or an error, through the callback. Awaits only a handler that returned a promise. */
+function serveOnce<A>(c: ServedCall, invoke: (c: ServedCall, arg: A) => unknown, arg: A, callback: sendUnaryData<unknown>): void {
+  let result: unknown;
+  try {
+    result = callHandler(c, invoke, arg);
+  } catch (err) {
+    return fail(c, err, callback as Settle);
+  }
+  if (isPromiseLike(result)) void settleOnce(c, result, callback);
+  else respondOnce(c, result, callback);
+}
+
+async function settleOnce(c: ServedCall, pending: PromiseLike<unknown>, callback: sendUnaryData<unknown>): Promise<void> {
+  let response: unknown;
+  try {
+    response = await pending;
+  } catch (err) {
+    return fail(c, err, callback as Settle);
+  }
+  respondOnce(c, response, callback);
+}
+
+function respondOnce(c: ServedCall, response: unknown, callback: sendUnaryData<unknown>): void {
+  const reason = c.abortReason();
+  if (reason !== undefined) return endAborted(c, reason);
+  let message: unknown;
+  try {
+    message = create(c.runtime.method.output, response as never);
+    c.hooks.response(message);
+  } catch (err) {
+    return fail(c, err, callback as Settle);
+  }
+  c.flushHeader();
+  c.finish();
+  c.hooks.end(okResult);
+  callback(null, message, c.trailerIfAny);
 }
 
 /** Server-streaming and bidi: write every response with backpressure, then the status. */
-function respondStream(
-  c: ServedCall,
-  call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
-  responses: () => AsyncIterable<unknown>,
-): void {
-  const { state, hooks, method } = c;
-  const signal = state.context.signal;
-  const pump = async () => {
-    for await (const response of responses()) {
-      if (signal.aborted) throw signal.reason;
-      const message = create(method.output, response as never);
-      hooks.response(message);
-      state.context.sendHeader();
-      await writeMessage(call, message, signal);
-    }
-  };
-  runWithPropagatedContext(state.context, () => hooks.around(pump)).then(
-    () => {
-      if (signal.aborted) return endAborted(c);
-      state.context.sendHeader();
-      state.finish();
-      hooks.end({ code: Status.OK, message: "" });
-      call.end(state.context.responseTrailer);
-    },
-    (err: unknown) => fail(c, err, (s) => call.emit("error", s)),
-  );
+async function serveStream(c: ServedCall, call: GrpcStream): Promise<void> {
+  try {
+    await callHandler(c, pumpResponses, call);
+  } catch (err) {
+    return fail(c, err, (s) => call.emit("error", s));
+  }
+  const reason = c.abortReason();
+  if (reason !== undefined) return endAborted(c, reason);
+  c.flushHeader();
+  c.finish();
+  c.hooks.end(okResult);
+  call.end(c.trailerIfAny);
+}
+
+async function pumpResponses(c: ServedCall, call: GrpcStream): Promise<void> {
+  const { output } = c.runtime.method;
+  const responses = c.runtime.auth === undefined ? (c.runtime.open as NonNullable<MethodRuntime["open"]>)(c, call) : afterAuth(c, call);
+  for await (const response of responses) {
+    const reason = c.abortReason();
+    if (reason !== undefined) throw reason;
+    const message = create(output, response as never);
+    c.hooks.response(message);
+    c.flushHeader();
+    const drain = writeOrDrain(call, message, c);
+    if (drain !== undefined) await drain;
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return value instanceof Promise || (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function");
 }
 
 /** The call was cancelled or expired while the handler ran: nothing can be sent any more. */
-function endAborted(c: ServedCall, error?: unknown): void {
-  c.state.finish();
-  const reason = c.state.context.signal.reason as GrpcError;
+function endAborted(c: ServedCall, reason: GrpcError, error?: unknown): void {
+  c.finish();
   c.hooks.end({ code: reason.code, message: reason.rawMessage, error });
 }
 
 /** Send the status for a failed handler (see `failureStatus`). */
-function fail(c: ServedCall, err: unknown, send: (status: StatusObject & { message: string }) => void): void {
-  const { state, hooks } = c;
-  if (state.context.signal.aborted) return endAborted(c, err);
-  const trailers = state.errorTrailers();
-  state.finish();
-  const status = failureStatus(err, trailers, c.report, state.context.path);
-  hooks.end({ code: status.code, message: status.details, error: err });
+function fail(c: ServedCall, err: unknown, send: Settle): void {
+  const reason = c.abortReason();
+  if (reason !== undefined) return endAborted(c, reason, err);
+  const trailers = c.errorTrailers();
+  c.finish();
+  const status = failureStatus(err, trailers, c.runtime.report, c.path);
+  c.hooks.end({ code: status.code, message: status.details, error: err });
   send({ ...status, message: status.details });
 }
 

@@ -110,7 +110,21 @@ function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): Asy
  */
 export async function writeMessage(stream: Writable, message: unknown, signal: AbortSignal | undefined): Promise<void> {
   if (stream.write(message)) return;
-  await new Promise<void>((resolve, reject) => {
+  await drained(stream, signal);
+}
+
+/**
+ * `writeMessage` without a promise per message: undefined when the stream
+ * took the message, else a promise of the `drain` (`holder.signal` is read
+ * only then, so a lazily created signal stays uncreated). @internal For the server runtime.
+ */
+export function writeOrDrain(stream: Writable, message: unknown, holder: { readonly signal: AbortSignal }): Promise<void> | undefined {
+  return stream.write(message) ? undefined : drained(stream, holder.signal);
+}
+
+/** Resolves on `drain` or `close`; rejects with `signal.reason` if the signal aborts first. */
+function drained(stream: Writable, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const cleanup = () => {
       stream.off("drain", onDrain);
       stream.off("close", onClose);
