@@ -17,7 +17,9 @@
 // --require). Every response is decoded: no error, at least one file, or the
 // bench fails (it cannot pass on empty output).
 //
-// Usage: npm run bench:generate [-- --runs N --compute-es-runs M --inputs medium,compute --targets ts,js+dts]
+// Usage: npm run bench:generate [-- --runs N --compute-es-runs M --inputs medium,compute --targets ts,js+dts
+//   --variant NAME=BIN ...] (--variant: another build of ours, e.g. a copy of bin/ and dist/ from
+//   before a change, measured side by side)
 // (defaults: 5 runs, protoc-gen-es once on compute, where one run takes it minutes).
 // Prints a markdown table of medians, the 1-minute load average seen by the
 // row's runs (min-max) and the ratios ours / protoc-gen-es.
@@ -55,11 +57,14 @@ const inputs = {
   compute: ["google/cloud/compute/v1/compute.proto"],
 };
 
-/** The plugins: the script node runs, as installed. */
+/** The plugins: the script node runs, as installed; `--variant NAME=BIN` (repeatable) adds another build of ours. */
 const plugins = {
   grpckit: join(root, "bin", "protoc-gen-grpckit"),
   es: join(root, "node_modules", "@bufbuild", "protoc-gen-es", "bin", "protoc-gen-es"),
 };
+const variants = process.argv.flatMap((a, i) => (process.argv[i - 1] === "--variant" ? [a.split("=")] : []));
+for (const [variant, path] of variants) plugins[variant] = path;
+const ours = ["grpckit", ...variants.map(([v]) => v)];
 
 function protosIn(dir) {
   return readdirSync(join(googleProtos, dir))
@@ -149,10 +154,11 @@ async function main() {
       request.parameter = `target=${target}`;
       const requestPath = join(work, `${name}.${target}.request.binpb`);
       writeFileSync(requestPath, toBinary(CodeGeneratorRequestSchema, request));
-      const results = { grpckit: [], es: [] };
+      const results = Object.fromEntries(Object.keys(plugins).map((p) => [p, []]));
       const esRuns = name === "compute" ? Math.min(runs, computeEsRuns) : runs;
       for (let r = 0; r < runs; r++) {
-        const order = r >= esRuns ? ["grpckit"] : r % 2 === 0 ? ["grpckit", "es"] : ["es", "grpckit"];
+        const all = r < esRuns ? [...ours, "es"] : ours;
+        const order = r % 2 === 0 ? all : [...all].reverse();
         for (const plugin of order) {
           const res = await runOnce(plugin, requestPath, join(work, `${name}.${target}.${plugin}.response.binpb`));
           results[plugin].push(res);
@@ -184,9 +190,9 @@ function printTable(rows) {
       const load = `${Math.min(...loads).toFixed(2)}-${Math.max(...loads).toFixed(2)}`;
       return `| ${name} | ${target} | ${label} (${rs.length} runs) | ${s.files} | ${fmt(s.wall)} | ${fmt(s.cpu)} | ${fmt(s.rss)} | ${load} | ${ratios.join(" | ")} |`;
     };
-    const ratio = (key) => (results.es.length === 0 ? "" : (summary(results.grpckit)[key] / summary(results.es)[key]).toFixed(3));
+    const ratio = (p, key) => (results.es.length === 0 ? "" : (summary(results[p])[key] / summary(results.es)[key]).toFixed(3));
     if (results.es.length > 0) console.log(line("protoc-gen-es", results.es, ["", "", ""]));
-    console.log(line("protoc-gen-grpckit", results.grpckit, [ratio("wall"), ratio("cpu"), ratio("rss")]));
+    for (const p of ours) console.log(line(p === "grpckit" ? "protoc-gen-grpckit" : p, results[p], [ratio(p, "wall"), ratio(p, "cpu"), ratio(p, "rss")]));
   }
 }
 
