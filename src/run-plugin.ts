@@ -1,8 +1,7 @@
-import { fromBinary, toBinary, create, protoInt64 } from "@bufbuild/protobuf";
+import { toBinary, create, protoInt64 } from "@bufbuild/protobuf";
 import {
   CodeGeneratorResponse_Feature,
   Edition,
-  CodeGeneratorRequestSchema,
   CodeGeneratorResponseSchema,
   type CodeGeneratorRequest,
   type CodeGeneratorResponse,
@@ -12,6 +11,7 @@ import { isUserError } from "./errors.js";
 import { checkStandardOptions } from "./options/standard-options.js";
 import { checkRequest } from "./request/check-request.js";
 import { descriptorUserError } from "./request/descriptor-errors.js";
+import { decodeRequest } from "./request/decode-request.js";
 
 /**
  * Run the plugin on one CodeGeneratorRequest (binary) and return the binary
@@ -29,7 +29,7 @@ import { descriptorUserError } from "./request/descriptor-errors.js";
 export function generate(requestBytes: Uint8Array): Uint8Array {
   let request: CodeGeneratorRequest;
   try {
-    request = fromBinary(CodeGeneratorRequestSchema, requestBytes);
+    request = decodeRequest(requestBytes);
   } catch (err) {
     return errorResponse(`malformed CodeGeneratorRequest on stdin: ${String(err instanceof Error ? err.message : err)}`);
   }
