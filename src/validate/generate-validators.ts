@@ -72,9 +72,8 @@ const ruleExtensions: readonly DescExtension[] = [messageExt, fieldExt, oneofExt
 /**
  * Whether planning can give any validator. A buf.validate rule can only be
  * set when a file of the request declares a rule extension (protoc and buf
- * resolve options against the imports, and every import is in the request);
- * without rules, only a `jstype = JS_STRING` field gives a validator (a
- * delegated one, see plan-message.ts). This linear scan of the request
+ * resolve options against the imports, and every import is in the request).
+ * This linear scan of the request
  * spares planning every message of a large request that has no rules, such
  * as most of googleapis (about a tenth of the plugin's time there).
  */
@@ -84,9 +83,7 @@ function mayValidate(files: readonly DescFile[]): boolean {
   const visit = (messages: readonly DescMessage[]): boolean =>
     messages.some(
       (m) =>
-        m.nestedExtensions.some(isRuleExtension) ||
-        m.fields.some((f) => f.fieldKind === "scalar" && f.longAsString) ||
-        visit(m.nestedMessages),
+        m.nestedExtensions.some(isRuleExtension) || visit(m.nestedMessages),
     );
   return files.some((file) => file.extensions.some(isRuleExtension) || visit(file.messages));
 }

@@ -45,6 +45,7 @@ function planCompiled(desc: DescMessage): CompiledPlan {
   const oneofFields = new Set(rules.oneof.flatMap((o) => o.fields));
   const fields: FieldPlan[] = [];
   for (const field of desc.fields) {
+    if (isLongAsString(field) && (messageCel.length > 0 || oneofFields.has(field.name))) throw new Delegate(`field ${field.toString()}: jstype JS_STRING`);
     const plan = planField(field, oneofFields.has(field.name));
     if (plan !== undefined) fields.push(plan);
   }
@@ -75,10 +76,16 @@ function planFieldCel(field: DescField, r: FieldRules | undefined): CelRule[] {
   return out;
 }
 
+function isLongAsString(field: DescField): boolean {
+  return field.fieldKind === "scalar" && field.longAsString;
+}
+
 function planField(field: DescField, inMessageOneof: boolean): FieldPlan | undefined {
   const r = hasOption(field, fieldExt) ? getOption(field, fieldExt) : undefined;
   if (r?.$unknown?.length) throw new Delegate(`field ${field.toString()}: unknown rule`);
-  if (field.fieldKind === "scalar" && field.longAsString) throw new Delegate(`field ${field.toString()}: jstype JS_STRING`);
+  // The compiled checks read 64-bit integers as bigint; a JS_STRING field with rules is delegated
+  // (one without rules, checked by nothing, needs no validator at all).
+  if (isLongAsString(field) && r !== undefined) throw new Delegate(`field ${field.toString()}: jstype JS_STRING`);
   let ignore = r?.ignore ?? Ignore.UNSPECIFIED;
   if (r && !isFieldSet(r, FieldRulesSchema.field.ignore) && inMessageOneof) ignore = Ignore.IF_ZERO_VALUE;
   if (r === undefined && inMessageOneof) ignore = Ignore.IF_ZERO_VALUE;
