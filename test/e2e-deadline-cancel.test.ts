@@ -3,6 +3,7 @@ import { GrpcError, Status, type HandlerContext } from "@grpckit/runtime";
 import { echoKinds, type EchoKind } from "./support/echo-calls.js";
 import { aborted, deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
 import { startServer, insecure } from "./support/grpc.js";
+import { RawH2Connection } from "./support/raw-h2.js";
 
 /**
  * The handler's abort reason for an expired deadline. The runtime takes a
@@ -241,6 +242,42 @@ describe("a client-cancelled request stream never ends cleanly in the handler", 
         expect(o.abortedAtEnd).toBe(true);
       }
     });
+  }
+
+  // Frame sequences grpc-js never sends, from a raw HTTP/2 client: a bare RST_STREAM, and
+  // END_STREAM with RST_STREAM in one TCP segment (both frames reach the server in one read).
+  const cuts = {
+    "RST_STREAM CANCEL without END_STREAM": (h2: RawH2Connection, id: number) => h2.reset(id),
+    "END_STREAM and RST_STREAM CANCEL in one TCP write": (h2: RawH2Connection, id: number) => h2.endAndReset(id),
+  };
+  const requestA = Uint8Array.of(0x0a, 0x01, 0x61); // EchoRequest { text: "a" }: field 1, length-delimited
+  for (const kind of ["collect", "chat"] as const) {
+    for (const [how, cut] of Object.entries(cuts)) {
+      it(`${kind}: ${how} after 3 messages -> the handler's for await throws GrpcError CANCELLED (10 calls)`, async () => {
+        outcomes = [];
+        const h2 = await RawH2Connection.open(pair.address);
+        try {
+          for (let i = 0; i < 10; i++) {
+            receivedThree = deferred();
+            const id = h2.startCall(`/demo.v1.EchoService/${kind === "collect" ? "Collect" : "Chat"}`, [requestA, requestA, requestA]);
+            await receivedThree.promise;
+            cut(h2, id);
+            await waitFor(() => outcomes.length === i + 1, 3000, "the handler's loop to end");
+          }
+        } finally {
+          h2.close();
+        }
+        expect(outcomes.map((o) => o.received)).toEqual(Array(10).fill(3));
+        expect(outcomes.map((o) => o.ended)).toEqual(Array(10).fill("threw"));
+        for (const o of outcomes) {
+          expect(o.error).toBeInstanceOf(GrpcError);
+          expect((o.error as GrpcError).code).toBe(Status.CANCELLED);
+          expect(o.abortedAtEnd).toBe(true);
+        }
+        // The server stays up and serves the next call.
+        expect((await pair.client.collect([{ text: "a" }])).count).toBe(1);
+      });
+    }
   }
 
   it("a request stream the client ends normally still ends normally (and its response arrives)", async () => {
