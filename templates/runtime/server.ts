@@ -137,16 +137,25 @@ function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler,
 function kindHandler(runtime: MethodRuntime): UntypedHandleCall {
   const authed = runtime.auth !== undefined;
   switch (runtime.method.methodKind) {
-    case "unary":
+    case "unary": {
+      const invoke = authed ? authenticatedFirst(unary) : unary;
       return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
-        serveOnce(new ServedCall(call, runtime), authed ? unaryAfterAuth : unary, call.request, callback);
-    case "client_streaming":
+        serveOnce(new ServedCall(call, runtime), invoke, call.request, callback);
+    }
+    case "client_streaming": {
+      const invoke = authed ? authenticatedFirst(clientStream) : clientStream;
       return (call: ServerReadableStream<unknown, unknown>, callback: sendUnaryData<unknown>) =>
-        serveOnce(new ServedCall(call, runtime), authed ? clientStreamAfterAuth : clientStream, call, callback);
+        serveOnce(new ServedCall(call, runtime), invoke, call, callback);
+    }
     case "server_streaming":
     case "bidi_streaming":
       return (call: GrpcStream) => void serveStream(new ServedCall(call, runtime), call);
   }
+}
+
+/** `invoke` run once the call is authenticated: built once per method (unary and client-streaming). */
+function authenticatedFirst<A>(invoke: (c: ServedCall, arg: A) => unknown): (c: ServedCall, arg: A) => unknown {
+  return (c, arg) => (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => invoke(c, arg));
 }
 
 /** Unary: the request through the hooks, then the handler. */
@@ -155,16 +164,8 @@ function unary(c: ServedCall, request: unknown): unknown {
   return c.runtime.fn(request as never, c as never);
 }
 
-function unaryAfterAuth(c: ServedCall, request: unknown): unknown {
-  return (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => unary(c, request));
-}
-
 function clientStream(c: ServedCall, call: ServerReadableStream<unknown, unknown>): unknown {
   return c.runtime.fn(requestsOf(c, call) as never, c as never);
-}
-
-function clientStreamAfterAuth(c: ServedCall, call: ServerReadableStream<unknown, unknown>): unknown {
-  return (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => clientStream(c, call));
 }
 
 function serverStream(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
@@ -233,9 +234,7 @@ function respondOnce(c: ServedCall, response: unknown, callback: sendUnaryData<u
   } catch (err) {
     return fail(c, err, callback as Settle);
   }
-  c.flushHeader();
-  c.finish();
-  c.hooks.end(okResult);
+  endOk(c);
   callback(null, message, c.trailerIfAny);
 }
 
@@ -248,9 +247,7 @@ async function serveStream(c: ServedCall, call: GrpcStream): Promise<void> {
   }
   const reason = c.abortReason();
   if (reason !== undefined) return endAborted(c, reason);
-  c.flushHeader();
-  c.finish();
-  c.hooks.end(okResult);
+  endOk(c);
   call.end(c.trailerIfAny);
 }
 
@@ -270,6 +267,13 @@ async function pumpResponses(c: ServedCall, call: GrpcStream): Promise<void> {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return value instanceof Promise || (typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function");
+}
+
+/** The handler succeeded: send the header if not yet sent, release the call, end the hooks with OK (the caller then sends the trailer). */
+function endOk(c: ServedCall): void {
+  c.flushHeader();
+  c.finish();
+  c.hooks.end(okResult);
 }
 
 /** The call was cancelled or expired while the handler ran: nothing can be sent any more. */
