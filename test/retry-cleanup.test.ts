@@ -185,6 +185,10 @@ describe("onTrailer is called once per call, with the final attempt's trailers",
           for await (const _ of reqs) if (n === 1) throw unavailable();
           return { id: "u" };
         },
+        async pay(_req: { id: string }, ctx: HandlerContext) {
+          mark(ctx, next("pay"));
+          throw new GrpcError(Status.FAILED_PRECONDITION, "declined");
+        },
         async *chat(reqs: AsyncIterable<{ id: string }>, ctx: HandlerContext) {
           const n = next("chat");
           mark(ctx, n);
@@ -204,12 +208,16 @@ describe("onTrailer is called once per call, with the final attempt's trailers",
     for await (const _ of client.chat([{ id: "a" }], { onTrailer: onTrailer("chat") }));
     expect(seen).toEqual({ put: [["2"]], list: [["2"]], upload: [["2"]], chat: [["2"]] });
 
-    // a failed call: once, with the failing attempt's trailers
+    // a failed call (Pay has no idempotency_level: one attempt): once, with that attempt's trailers
     const failed: Metadata[] = [];
-    const err = await client.pay({ id: "x" }, { onTrailer: (t: Metadata) => failed.push(t), timeoutMs: 1 }).catch((e: GrpcError) => e);
+    const err = await client.pay({ id: "x" }, { onTrailer: (t: Metadata) => failed.push(t) }).then(
+      () => "resolved",
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GrpcError);
+    expect((err as GrpcError).code).toBe(Status.FAILED_PRECONDITION);
     await waitFor(() => failed.length > 0, 1000, "onTrailer of the failed call");
-    expect(failed).toHaveLength(1);
+    expect(failed.map((t) => t.get("x-execution"))).toEqual([["1"]]);
     client.close();
     await server.stop();
   });
