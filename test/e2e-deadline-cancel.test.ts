@@ -208,6 +208,17 @@ describe("a client-cancelled request stream never ends cleanly in the handler", 
   });
   afterAll(() => pair?.close());
 
+  /** Each of 10 calls: 3 messages read, then the handler's loop threw GrpcError CANCELLED with its signal aborted. */
+  function expectTenCancelledAfterThree(): void {
+    expect(outcomes.map((o) => o.received)).toEqual(Array(10).fill(3));
+    expect(outcomes.map((o) => o.ended)).toEqual(Array(10).fill("threw"));
+    for (const o of outcomes) {
+      expect(o.error).toBeInstanceOf(GrpcError);
+      expect((o.error as GrpcError).code).toBe(Status.CANCELLED);
+      expect(o.abortedAtEnd).toBe(true);
+    }
+  }
+
   async function* threeThenWait(stop: AbortSignal) {
     for (const text of ["a", "b", "c"]) yield { text };
     await aborted(stop);
@@ -234,13 +245,7 @@ describe("a client-cancelled request stream never ends cleanly in the handler", 
         expect((err as GrpcError).code).toBe(Status.CANCELLED);
         await waitFor(() => outcomes.length === i + 1, 3000, "the handler's loop to end");
       }
-      expect(outcomes.map((o) => o.received)).toEqual(Array(10).fill(3));
-      expect(outcomes.map((o) => o.ended)).toEqual(Array(10).fill("threw"));
-      for (const o of outcomes) {
-        expect(o.error).toBeInstanceOf(GrpcError);
-        expect((o.error as GrpcError).code).toBe(Status.CANCELLED);
-        expect(o.abortedAtEnd).toBe(true);
-      }
+      expectTenCancelledAfterThree();
     });
   }
 
@@ -267,13 +272,7 @@ describe("a client-cancelled request stream never ends cleanly in the handler", 
         } finally {
           h2.close();
         }
-        expect(outcomes.map((o) => o.received)).toEqual(Array(10).fill(3));
-        expect(outcomes.map((o) => o.ended)).toEqual(Array(10).fill("threw"));
-        for (const o of outcomes) {
-          expect(o.error).toBeInstanceOf(GrpcError);
-          expect((o.error as GrpcError).code).toBe(Status.CANCELLED);
-          expect(o.abortedAtEnd).toBe(true);
-        }
+        expectTenCancelledAfterThree();
         // The server stays up and serves the next call.
         expect((await pair.client.collect([{ text: "a" }])).count).toBe(1);
       });
