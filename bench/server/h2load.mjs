@@ -32,7 +32,7 @@ export function ensureH2load() {
 
 /**
  * One h2load run: `streams` concurrent gRPC calls on one connection for
- * `seconds`, each a POST of the length-prefixed message in `bodyFile` to
+ * `seconds` (or, when `requests` is given, until that many calls are done), each a POST of the length-prefixed message in `bodyFile` to
  * `url` with `content-type: application/grpc` and `te: trailers` (plus
  * `grpc-timeout: <timeout>` when `timeout` is given, e.g. "10S"); h2load
  * pinned to `core` with taskset when available. Resolves to
@@ -43,9 +43,10 @@ export function ensureH2load() {
  *
  * @throws Error if h2load exits non-zero or its summary cannot be parsed.
  */
-export function runH2load({ url, bodyFile, streams, seconds, logFile, core, timeout }) {
+export function runH2load({ url, bodyFile, streams, seconds, requests, logFile, core, timeout }) {
+  const amount = requests === undefined ? ["-D", `${Math.round(seconds * 1000)}ms`] : ["-n", String(requests)];
   const args = [
-    "-c", "1", "-t", "1", "-m", String(streams), "-D", `${Math.round(seconds * 1000)}ms`,
+    "-c", "1", "-t", "1", "-m", String(streams), ...amount,
     "-d", bodyFile, "-H", "content-type: application/grpc", "-H", "te: trailers",
     ...(timeout === undefined ? [] : ["-H", `grpc-timeout: ${timeout}`]),
     `--log-file=${logFile}`, url,
@@ -54,10 +55,10 @@ export function runH2load({ url, bodyFile, streams, seconds, logFile, core, time
   const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`h2load failed (${r.status}): ${r.stderr}\n${r.stdout}`);
   const out = r.stdout;
-  const requests = out.match(/requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/);
+  const counts = out.match(/requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/);
   const traffic = out.match(/traffic: .*?\((\d+)\) total, .*?\((\d+)\) headers .*?\((\d+)\) data/);
   const finished = out.match(/finished in ([\d.]+)(ms|s)/);
-  if (!requests || !traffic || !finished) throw new Error(`cannot parse h2load output:\n${out}`);
+  if (!counts || !traffic || !finished) throw new Error(`cannot parse h2load output:\n${out}`);
   const latenciesUs = [];
   for (const line of readFileSync(logFile, "utf8").split("\n")) {
     const cols = line.split("\t");
@@ -65,9 +66,9 @@ export function runH2load({ url, bodyFile, streams, seconds, logFile, core, time
   }
   rmSync(logFile, { force: true });
   return {
-    done: Number(requests[3]),
-    succeeded: Number(requests[4]),
-    failed: Number(requests[5]) + Number(requests[6]),
+    done: Number(counts[3]),
+    succeeded: Number(counts[4]),
+    failed: Number(counts[5]) + Number(counts[6]),
     dataBytes: Number(traffic[3]),
     seconds: Number(finished[1]) / (finished[2] === "ms" ? 1000 : 1),
     latenciesUs,

@@ -71,14 +71,15 @@ export function lengthPrefixed(bytes) {
 /**
  * Start bench/server/serve.mjs for `kind` pinned to `core` (taskset), with
  * a CPU profile written to `profileFile` if given (from `profileStart()` to
- * `stop()`). Resolves to `{ kind, label, port, pid, cpuUs(), profileStart(), stop() }`:
+ * `stop()`), and node run under `wrapper` (a command prefix, e.g. valgrind)
+ * if given. Resolves to `{ kind, label, port, pid, cpuUs(), profileStart(), stop() }`:
  * `cpuUs()` resolves to the process's user + system CPU time in µs so far,
  * `stop()` to its exit.
  */
-export function startServer({ kind, label = kind, root, genDir, peerDir, core, profileFile }) {
+export function startServer({ kind, label = kind, root, genDir, peerDir, core, profileFile, wrapper = [] }) {
   const script = join(root, "bench", "server", "serve.mjs");
-  const node = [script, kind, genDir, peerDir ?? "", ...(profileFile ? [profileFile] : [])];
-  const [cmd, argv] = have("taskset") ? ["taskset", ["-c", String(core), process.execPath, ...node]] : [process.execPath, node];
+  const node = [...wrapper, process.execPath, script, kind, genDir, peerDir ?? "", ...(profileFile ? [profileFile] : [])];
+  const [cmd, argv] = have("taskset") ? ["taskset", ["-c", String(core), ...node]] : [node[0], node.slice(1)];
   const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let waiting;
   child.on("message", (m) => waiting?.resolve(m));
