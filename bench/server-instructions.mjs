@@ -14,7 +14,7 @@
 //   [--servers plain,generated] [--scenarios unary-1,unary-64,stream-1,stream-64]
 //   [--warmup 8000] [--calls 3000] [--repeats 3]
 // Needs valgrind (apt-get install -y valgrind) and h2load (installed when
-// missing, as in server-overhead.mjs). Takes about 2 minutes per server
+// missing, as in server-overhead.mjs). Takes about 5 minutes per server
 // with the defaults. Prints, per scenario and server: instructions per call
 // (median of the repeats, with min and max), and the ratio vs plain.
 import { execFileSync } from "node:child_process";
