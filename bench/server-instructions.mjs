@@ -22,7 +22,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ensureH2load, have, runH2load } from "./server/h2load.mjs";
+import { ensureH2load, have, runScenario } from "./server/h2load.mjs";
 import { checkServer, generateEcho, lengthPrefixed, startServer } from "./server/setup.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -70,14 +70,7 @@ function instructionsIn(file) {
 
 /** `n` calls of `scenario` against `server`; throws unless every call succeeded. */
 function load(server, scenario, n) {
-  const r = runH2load({
-    url: `http://127.0.0.1:${server.port}/bench.v1.EchoService/${scenario.body.path}`,
-    bodyFile: scenario.body.file,
-    streams: scenario.streams,
-    requests: n,
-    logFile: join(genDir, `${server.label}-${scenario.name}.log`),
-    core: loadCore,
-  });
+  const r = runScenario(server, scenario, { logDir: genDir, requests: n, core: loadCore });
   if (r.succeeded !== n) throw new Error(`${server.label} ${scenario.name}: ${r.succeeded} of ${n} calls succeeded`);
 }
 

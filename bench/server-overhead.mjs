@@ -26,7 +26,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { ensureH2load, runH2load } from "./server/h2load.mjs";
+import { ensureH2load, runScenario } from "./server/h2load.mjs";
 import { checkServer, generateEcho, installNiceGrpc, lengthPrefixed, startServer } from "./server/setup.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -88,15 +88,7 @@ for (const s of servers) {
 /** One h2load run against one server; returns its figures, the server CPU spent, and whether every 2xx carried its full body. */
 async function measure(server, scenario, secs) {
   const cpu0 = await server.cpuUs();
-  const r = runH2load({
-    url: `http://127.0.0.1:${server.port}/bench.v1.EchoService/${scenario.body.path}`,
-    bodyFile: scenario.body.file,
-    streams: scenario.streams,
-    seconds: secs,
-    logFile: join(genDir, `${server.label}-${scenario.name}.log`),
-    core: loadCore,
-    timeout: scenario.timeout,
-  });
+  const r = runScenario(server, scenario, { logDir: genDir, seconds: secs, core: loadCore, timeout: scenario.timeout });
   const cpuUs = (await server.cpuUs()) - cpu0;
   server.calls = (server.calls ?? 0) + r.done;
   const per = scenario.body.bytesPerCall;

@@ -2,6 +2,7 @@
 // running it on one core, and reading its summary and per-request log.
 import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 
 /** True when `cmd` is on the PATH. */
 export function have(cmd) {
@@ -73,4 +74,19 @@ export function runH2load({ url, bodyFile, streams, seconds, requests, logFile, 
     seconds: Number(finished[1]) / (finished[2] === "ms" ? 1000 : 1),
     latenciesUs,
   };
+}
+
+/**
+ * `runH2load` of one bench scenario (`{ name, body: { path, file }, streams }`)
+ * against one echo server (`{ label, port }`), its log file in `logDir`;
+ * `amount` is `{ seconds }` or `{ requests }`, plus `core` and `timeout` as for `runH2load`.
+ */
+export function runScenario(server, scenario, { logDir, ...amount }) {
+  return runH2load({
+    url: `http://127.0.0.1:${server.port}/bench.v1.EchoService/${scenario.body.path}`,
+    bodyFile: scenario.body.file,
+    streams: scenario.streams,
+    logFile: join(logDir, `${server.label}-${scenario.name}.log`),
+    ...amount,
+  });
 }
