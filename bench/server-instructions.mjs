@@ -7,16 +7,26 @@
 // is not counted; it is the same work for both servers.
 // Same servers (bench/server/serve.mjs), requests and h2load as
 // bench/server-overhead.mjs. For each server: one process under callgrind;
-// every scenario warmed up with --warmup calls (the JIT settles), then
-// --repeats measured runs of --calls calls each: counters zeroed
-// (`callgrind_control -z`) before and dumped (`-d`) after each run.
+// every scenario warmed up with --warmup calls, then measured runs of --calls
+// calls each: counters zeroed (`callgrind_control -z`) before and dumped
+// (`-d`) after each run. A run counts as steady when V8's JIT compilers
+// (self cost of their functions, by callgrind_annotate) spent under
+// --max-jit-share of its instructions; runs go on until --repeats steady
+// runs are found, at most 3 x --repeats. Runs in which the JIT was busy are
+// up to 35% dearer (compilation, and code not yet optimized): they are
+// what made the raw counts noisy.
 // Usage: npm run build && node bench/server-instructions.mjs
-//   [--servers plain,generated] [--scenarios unary-1,unary-64,stream-1,stream-64]
-//   [--warmup 8000] [--calls 3000] [--repeats 3]
+//   [--servers plain,generated[,generated-sync,propagating]] [--scenarios unary-1,unary-64,stream-1,stream-64]
+//   [--warmup 8000] [--calls 3000] [--repeats 3] [--max-jit-share 0.01]
+//   [--variant NAME=DIR ...]
+// --variant adds a generated server labelled NAME that loads echo_pb.js /
+// echo_grpckit.js from DIR, as in bench/server-overhead.mjs (a patched copy
+// of the runtime measured before the change is made).
 // Needs valgrind (apt-get install -y valgrind) and h2load (installed when
 // missing, as in server-overhead.mjs). Takes about 5 minutes per server
 // with the defaults. Prints, per scenario and server: instructions per call
-// (median of the repeats, with min and max), and the ratio vs plain.
+// over the steady runs (median, min and max), how many runs were steady,
+// the median over all runs, and the ratio of the steady medians vs plain.
 import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -32,13 +42,15 @@ const opt = (name, def) => {
   return i >= 0 ? argv[i + 1] : def;
 };
 const kinds = opt("servers", "plain,generated").split(",");
+const variants = argv.flatMap((a, i) => (argv[i - 1] === "--variant" ? [a.split("=")] : []));
 const scenarioNames = opt("scenarios", "unary-1,unary-64,stream-1,stream-64").split(",");
 const warmup = Number(opt("warmup", 8000));
 const calls = Number(opt("calls", 3000));
 const repeats = Number(opt("repeats", 3));
+const maxJitShare = Number(opt("max-jit-share", 0.01));
 const [serverCore, loadCore] = [1, 0];
 
-if (!have("valgrind") || !have("callgrind_control")) {
+if (!have("valgrind") || !have("callgrind_control") || !have("callgrind_annotate")) {
   throw new Error("valgrind is missing: install the Debian/Ubuntu package valgrind (apt-get install -y valgrind) and run again");
 }
 const valgrindVersion = execFileSync("valgrind", ["--version"], { encoding: "utf8" }).trim();
@@ -61,12 +73,29 @@ const scenarios = scenarioNames.map((name) => {
   return { name, body: bodies[kind], streams: Number(streams) };
 });
 
-/** Instructions counted in one callgrind dump file (its `summary:` line). */
+/** V8's optimizing and baseline compilers, parser and bytecode generator: JIT work, not steady-state work per call. */
+const jitFunction = /v8::internal::(compiler|maglev|baseline|turboshaft|interpreter::BytecodeGenerator|Parser|Scanner|OptimizingCompileDispatcher)|v8::internal::Zone::/;
+
+/**
+ * One callgrind dump file: all instructions counted (its `summary:` line)
+ * and those of JIT compilation (self cost of V8's compiler functions, by
+ * callgrind_annotate), so that a run in which the JIT was still busy can be
+ * told from a steady one.
+ */
 function instructionsIn(file) {
   const m = readFileSync(file, "utf8").match(/^summary: (\d+)/m);
   if (!m) throw new Error(`no summary line in ${file}`);
-  return Number(m[1]);
+  const annotated = execFileSync("callgrind_annotate", ["--inclusive=no", "--threshold=100", file], { encoding: "utf8", maxBuffer: 256 << 20 });
+  let jit = 0;
+  for (const line of annotated.split("\n")) {
+    const cost = line.match(/^\s*([\d,]+) \(/);
+    if (cost && jitFunction.test(line)) jit += Number(cost[1].replaceAll(",", ""));
+  }
+  return { total: Number(m[1]), jit };
 }
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const k = (x) => `${(x / 1000).toFixed(1)}k`;
 
 /** `n` calls of `scenario` against `server`; throws unless every call succeeded. */
 function load(server, scenario, n) {
@@ -75,41 +104,48 @@ function load(server, scenario, n) {
 }
 
 /** One server under callgrind: per scenario, the instructions per call of each measured run. */
-async function measureServer(kind) {
-  const out = join(genDir, `callgrind-${kind}`);
+async function measureServer({ kind, label, dir }) {
+  const out = join(genDir, `callgrind-${label}`);
   const wrapper = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${out}.%p`, "--dump-line=no", "--compress-strings=no"];
-  const server = await startServer({ kind, root, genDir, core: serverCore, wrapper });
-  console.log(`${kind}: ${await checkServer(server.port, pb, { payload, count: streamCount, validates: kind === "generated" })}`);
+  const server = await startServer({ kind, label, root, genDir: dir, core: serverCore, wrapper });
+  console.log(`${label}: ${await checkServer(server.port, pb, { payload, count: streamCount, validates: kind !== "plain" && kind !== "nice" })}`);
   const perCall = {};
   for (const scenario of scenarios) load(server, scenario, warmup);
   let dumps = 0;
   for (const scenario of scenarios) {
-    for (let i = 0; i < repeats; i++) {
+    const runs = (perCall[scenario.name] = []);
+    // Until `repeats` steady runs (JIT compilation under `maxJitShare` of the run), at most 3 x repeats runs.
+    for (let i = 0; runs.filter((r) => r.steady).length < repeats && i < 3 * repeats; i++) {
       execFileSync("callgrind_control", ["-z", String(server.pid)], { stdio: "ignore" });
       load(server, scenario, calls);
       execFileSync("callgrind_control", ["-d", `${scenario.name}-${i}`, String(server.pid)], { stdio: "ignore" });
       dumps++;
-      (perCall[scenario.name] ??= []).push(instructionsIn(`${out}.${server.pid}.${dumps}`) / calls);
+      const { total, jit } = instructionsIn(`${out}.${server.pid}.${dumps}`);
+      runs.push({ perCall: total / calls, jitShare: jit / total, steady: jit / total < maxJitShare });
+      console.log(`${label} ${scenario.name} run ${i + 1}: ${k(total / calls)} instructions/call, JIT ${((100 * jit) / total).toFixed(1)}%`);
     }
   }
   await server.stop();
   return perCall;
 }
 
+const specs = [...kinds.map((kind) => ({ kind, label: kind, dir: genDir })), ...variants.map(([label, dir]) => ({ kind: "generated", label, dir }))];
 const results = {};
-for (const kind of kinds) results[kind] = await measureServer(kind);
-rmSync(genDir, { recursive: true, force: true });
+for (const spec of specs) results[spec.label] = await measureServer(spec);
+if (!process.env.KEEP) rmSync(genDir, { recursive: true, force: true });
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const k = (x) => `${(x / 1000).toFixed(1)}k`;
 console.log(`\nnode ${process.version}, ${valgrindVersion} (callgrind), ${h2loadVersion}; per server and scenario: ${warmup} warm-up calls, then ${repeats} x ${calls} measured calls`);
-console.log("| scenario | server | instructions/call (median) | min-max | vs plain |");
-console.log("|---|---|---:|---:|---:|");
+console.log(`steady runs: JIT compilation under ${(maxJitShare * 100).toFixed(1)}% of the run's instructions (up to ${3 * repeats} runs to find ${repeats})`);
+console.log("| scenario | server | instructions/call, steady runs (median) | min-max | steady / all runs | all runs (median) | vs plain (steady) |");
+console.log("|---|---|---:|---:|---:|---:|---:|");
 for (const { name } of scenarios) {
-  const base = results.plain ? median(results.plain[name]) : undefined;
-  for (const kind of kinds) {
-    const xs = results[kind][name];
-    const m = median(xs);
-    console.log(`| ${name} | ${kind} | ${k(m)} | ${k(Math.min(...xs))}-${k(Math.max(...xs))} | ${base ? (m / base).toFixed(3) : "-"} |`);
+  const steadyOf = (label) => results[label][name].filter((r) => r.steady).map((r) => r.perCall);
+  const base = results.plain && steadyOf("plain").length > 0 ? median(steadyOf("plain")) : undefined;
+  for (const { label } of specs) {
+    const all = results[label][name].map((r) => r.perCall);
+    const xs = steadyOf(label);
+    const m = xs.length > 0 ? median(xs) : undefined;
+    const range = xs.length > 0 ? `${k(Math.min(...xs))}-${k(Math.max(...xs))}` : "-";
+    console.log(`| ${name} | ${label} | ${m ? k(m) : "-"} | ${range} | ${xs.length} / ${all.length} | ${k(median(all))} | ${base && m ? (m / base).toFixed(3) : "-"} |`);
   }
 }

@@ -51,6 +51,10 @@ const impl: CatalogServiceServer = {
 const server = new Server();
 addCatalogService(server, impl);
 addPartialAdminService(server, {});
+// Streaming handlers may return a synchronous Iterable: an array, a generator.
+addCatalogService(server, { ...impl, listItems: (req) => [{ title: String(req.pageSize) }], *watchPrices() { yield { sku: "b" }; } });
+// @ts-expect-error an Iterable of the wrong message is refused
+addCatalogService(server, { ...impl, listItems: () => [{ title: 1 }] });
 // @ts-expect-error a handler set missing methods is refused by addCatalogService
 addCatalogService(server, { async ping() { return {}; } });
 const client = new CatalogServiceClient("127.0.0.1:1", { retry: false } as never);
@@ -166,7 +170,7 @@ describe("public API surface (ts-morph)", () => {
     const project = new Project({ tsConfigFilePath: join(root, "tsconfig.json"), skipAddingFilesFromTsConfig: true });
     const names = (p: string) => new Set(exportsOf(project, join(root, p)).map((e) => e.split(" ")[1]));
     const core = names("templates/runtime/index.ts");
-    for (const n of ["addServiceImplementation", "createClientTransport", "createServiceDefinition", "ClientTransport", "GrpcError", "Status", "HandlerContext", "CallOptions", "ClientOptions", "ServerOptions", "ServiceRuntimeConfig", "RequestStream", "ServerHook", "ClientHook", "badRequestError", "pushbackError", "packDetail", "BadRequestSchema", "RetryInfoSchema"]) {
+    for (const n of ["addServiceImplementation", "createClientTransport", "createServiceDefinition", "ClientTransport", "GrpcError", "Status", "HandlerContext", "StreamResponses", "CallOptions", "ClientOptions", "ServerOptions", "ServiceRuntimeConfig", "RequestStream", "ServerHook", "ClientHook", "badRequestError", "pushbackError", "packDetail", "BadRequestSchema", "RetryInfoSchema"]) {
       expect(core, n).toContain(n);
     }
     // The core entry must not pull in validation or OpenTelemetry.

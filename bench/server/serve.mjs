@@ -1,9 +1,12 @@
 // One echo server of bench/server-overhead.mjs, in a process of its own
 // (started with an IPC channel, pinned to one core by the parent).
-// Usage: node bench/server/serve.mjs <plain|generated|propagating|nice> <generatedDir> [peerDir] [profileFile]
+// Usage: node bench/server/serve.mjs <plain|generated|generated-sync|propagating|nice> <generatedDir> [peerDir] [profileFile]
 // "propagating" is the generated server in a process that also holds a
 // generated client (never called): deadline propagation is then live, so
 // every call enters the AsyncLocalStorage (on Node 20: promise hooks on).
+// "generated-sync" is the generated server whose Expand handler is a
+// synchronous generator (`function*`, a StreamResponses Iterable) instead
+// of an `async function*`.
 // Serves bench.v1.EchoService (bench/server/echo.proto) on 127.0.0.1, an
 // OS-chosen port, and sends `{ port }` to the parent. Every server does the
 // same work per call: decode the request with @bufbuild/protobuf, answer
@@ -59,8 +62,22 @@ function plainServer() {
   return server;
 }
 
-/** The generated server, default options (validation, telemetry API without SDK, propagation); `withClient`: plus an idle generated client. */
-async function generatedServer(withClient) {
+/** Expand's handler in the two styles the generated server accepts: an async generator, or a synchronous one. */
+const expandHandlers = {
+  async *expand(req) {
+    for (let index = 0; index < req.count; index++) yield { payload: req.payload, index };
+  },
+  *expandSync(req) {
+    for (let index = 0; index < req.count; index++) yield { payload: req.payload, index };
+  },
+};
+
+/**
+ * The generated server, default options (validation, telemetry API without
+ * SDK, propagation); `withClient`: plus an idle generated client;
+ * `syncExpand`: Expand answered by a synchronous generator.
+ */
+async function generatedServer(withClient, syncExpand) {
   const gen = await import(pathToFileURL(join(genDir, "echo_grpckit.js")).href);
   if (withClient) new gen.EchoServiceClient("127.0.0.1:1", credentials.createInsecure());
   const server = new Server();
@@ -68,9 +85,7 @@ async function generatedServer(withClient) {
     async echo(req) {
       return { payload: req.payload };
     },
-    async *expand(req) {
-      for (let index = 0; index < req.count; index++) yield { payload: req.payload, index };
-    },
+    expand: syncExpand ? expandHandlers.expandSync : expandHandlers.expand,
   });
   return server;
 }
@@ -98,7 +113,7 @@ if (kind === "nice") {
   stop = () => server.forceShutdown();
   process.send({ port });
 } else {
-  const server = kind === "plain" ? plainServer() : await generatedServer(kind === "propagating");
+  const server = kind === "plain" ? plainServer() : await generatedServer(kind === "propagating", kind === "generated-sync");
   const port = await new Promise((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
   );

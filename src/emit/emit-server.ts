@@ -43,15 +43,16 @@ function handlerSignature(m: MethodModel, im: FileImports): Printable {
   const output = [im.protobuf("MessageInitShape", true), "<typeof ", im.schemaType(m.desc.output), ">"];
   const promise = im.global("Promise");
   const iterable = im.global("AsyncIterable");
+  const responses = im.runtime("StreamResponses", true);
   switch (m.kind) {
     case "unary":
       return ["request: ", input, ", ", ctx, "): ", promise, "<", output, ">"];
     case "server_streaming":
-      return ["request: ", input, ", ", ctx, "): ", iterable, "<", output, ">"];
+      return ["request: ", input, ", ", ctx, "): ", responses, "<", output, ">"];
     case "client_streaming":
       return ["requests: ", iterable, "<", input, ">, ", ctx, "): ", promise, "<", output, ">"];
     case "bidi_streaming":
-      return ["requests: ", iterable, "<", input, ">, ", ctx, "): ", iterable, "<", output, ">"];
+      return ["requests: ", iterable, "<", input, ">, ", ctx, "): ", responses, "<", output, ">"];
   }
 }
 

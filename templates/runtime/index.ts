@@ -12,7 +12,7 @@ export { isGrpcError, type GrpcErrorOrigin } from "./grpc-error.js";
 export { bearerAuthenticator, unauthenticatedMessage, type Authenticator, type ServerAuthOptions } from "./server-auth.js";
 export { concurrentCalls, defaultOverloadPushbackMs, type ServerLimitOptions } from "./server-limits.js";
 export { clientHooksOf, serverHooksOf, type HookProvider, type ServiceRuntimeConfig } from "./service-config.js";
-export type { HandlerContext } from "./server-context.js";
+export type { HandlerContext, StreamResponses } from "./server-context.js";
 export { ClientTransport, createClientTransport, resolveDeadline, type CallOptions, type ClientOptions, type RequestStream } from "./client.js";
 export { toMetadata, type MetadataInit } from "./metadata.js";
 export { readMessages, writeMessage, type ReadMessagesOptions } from "./streams.js";

@@ -7,6 +7,18 @@ import type { ServerState } from "./server-registry.js";
 import { authContextOf, peerIdentity, type PeerIdentity } from "./security/peer-identity.js";
 
 /**
+ * What a server-streaming or bidi handler returns: its response messages, in
+ * order. An AsyncIterable (an `async function*`, a Readable in object mode)
+ * is read with `for await`; an Iterable that is not also async (an array, a
+ * `function*`) is read with `for...of`, without a promise per message. Either
+ * way each message is written with backpressure (the next one is taken only
+ * once the stream has room), and when the call ends early (cancelled,
+ * deadline exceeded, a write failed) the iterator's `return()` is called, so
+ * the handler's `finally` blocks run.
+ */
+export type StreamResponses<T> = AsyncIterable<T> | Iterable<T>;
+
+/**
  * What a handler knows about the call it serves. One per call.
  */
 export interface HandlerContext {

@@ -13,7 +13,7 @@ import type {
 import { Metadata } from "@grpc/grpc-js";
 import { createServiceDefinition, methodPath } from "./definition.js";
 import { Status, type GrpcError, type StatusObject } from "./grpc-error.js";
-import { ServerCall, type HandlerContext, type ServedMethod, type SurfaceCall } from "./server-context.js";
+import { ServerCall, type HandlerContext, type ServedMethod, type StreamResponses, type SurfaceCall } from "./server-context.js";
 import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
 import { runInCallContext } from "./propagation.js";
@@ -63,7 +63,7 @@ interface MethodRuntime extends ServedMethod {
   readonly auth: AuthStep;
   readonly report: Report;
   /** Streaming methods: start the handler, returning its responses. */
-  readonly open?: (c: ServedCall, call: GrpcStream) => AsyncIterable<unknown>;
+  readonly open?: (c: ServedCall, call: GrpcStream) => StreamResponses<unknown>;
 }
 
 /** One call being served: the handler's context, plus its hooks and its method's runtime. */
@@ -168,17 +168,17 @@ function clientStream(c: ServedCall, call: ServerReadableStream<unknown, unknown
   return c.runtime.fn(requestsOf(c, call) as never, c as never);
 }
 
-function serverStream(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
+function serverStream(c: ServedCall, call: GrpcStream): StreamResponses<unknown> {
   const request = (call as ServerWritableStream<unknown, unknown>).request;
   c.hooks.request(request);
-  return c.runtime.fn(request as never, c as never) as AsyncIterable<unknown>;
+  return c.runtime.fn(request as never, c as never) as StreamResponses<unknown>;
 }
 
-function bidiStream(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
-  return c.runtime.fn(requestsOf(c, call as ServerDuplexStream<unknown, unknown>) as never, c as never) as AsyncIterable<unknown>;
+function bidiStream(c: ServedCall, call: GrpcStream): StreamResponses<unknown> {
+  return c.runtime.fn(requestsOf(c, call as ServerDuplexStream<unknown, unknown>) as never, c as never) as StreamResponses<unknown>;
 }
 
-/** The responses of a streaming handler that runs once the call is authenticated. */
+/** The responses of a streaming handler that runs once the call is authenticated (an Iterable's are read through `yield*`). */
 async function* afterAuth(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
   await (c.runtime.auth as NonNullable<AuthStep>)(c);
   yield* (c.runtime.open as NonNullable<MethodRuntime["open"]>)(c, call);
@@ -251,18 +251,40 @@ async function serveStream(c: ServedCall, call: GrpcStream): Promise<void> {
   call.end(c.trailerIfAny);
 }
 
+/**
+ * Write the handler's responses. A synchronous Iterable (an array, a
+ * generator) is read with `for...of`: no promise per message, an `await`
+ * only when the stream is full. Leaving either loop by a throw calls the
+ * iterator's `return()`, so the handler's `finally` blocks run.
+ */
 async function pumpResponses(c: ServedCall, call: GrpcStream): Promise<void> {
-  const { output } = c.runtime.method;
   const responses = c.runtime.auth === undefined ? (c.runtime.open as NonNullable<MethodRuntime["open"]>)(c, call) : afterAuth(c, call);
+  if (isSyncOnly(responses)) {
+    for (const response of responses) {
+      const drain = writeResponse(c, call, response);
+      if (drain !== undefined) await drain;
+    }
+    return;
+  }
   for await (const response of responses) {
-    const reason = c.abortReason();
-    if (reason !== undefined) throw reason;
-    const message = create(output, response as never);
-    c.hooks.response(message);
-    c.flushHeader();
-    const drain = writeOrDrain(call, message, c);
+    const drain = writeResponse(c, call, response);
     if (drain !== undefined) await drain;
   }
+}
+
+/** One response: the call must still be live (else its abort reason is thrown); then the hooks, the header, the write. A promise only when the write must wait for `drain`. */
+function writeResponse(c: ServedCall, call: GrpcStream, response: unknown): Promise<void> | undefined {
+  const reason = c.abortReason();
+  if (reason !== undefined) throw reason;
+  const message = create(c.runtime.method.output, response as never);
+  c.hooks.response(message);
+  c.flushHeader();
+  return writeOrDrain(call, message, c);
+}
+
+/** An Iterable that is not also an AsyncIterable (an object with both is read asynchronously). */
+function isSyncOnly(responses: StreamResponses<unknown>): responses is Iterable<unknown> {
+  return typeof (responses as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] !== "function" && typeof (responses as Partial<Iterable<unknown>>)[Symbol.iterator] === "function";
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {

@@ -4,7 +4,7 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import type { Stock, StockQuery, StockQuerySchema, StockSchema } from "./inventory_pb";
 import { InventoryService } from "./inventory_pb";
@@ -37,7 +37,7 @@ export interface InventoryServiceServer {
   /**
    * @generated from rpc inventory.v1.InventoryService.Query
    */
-  query(request: StockQuery, context: HandlerContext): AsyncIterable<MessageInitShape<typeof StockSchema>>;
+  query(request: StockQuery, context: HandlerContext): StreamResponses<MessageInitShape<typeof StockSchema>>;
 }
 
 /**

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb";
 import { LegacyLookup } from "./legacy_pb";
@@ -40,7 +40,7 @@ export interface LegacyLookupServer {
   /**
    * @generated from rpc legacy.LegacyLookup.lookup_all
    */
-  lookup_all(request: LookupRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof LookupResponseSchema>>;
+  lookup_all(request: LookupRequest, context: HandlerContext): StreamResponses<MessageInitShape<typeof LookupResponseSchema>>;
 }
 
 /**

@@ -4,7 +4,7 @@
 // @ts-nocheck
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig } from "@acme/grpckit-runtime";
+import type { CallOptions, ClientTransport, HandlerContext, ServiceRuntimeConfig, StreamResponses } from "@acme/grpckit-runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@acme/grpckit-runtime";
 import type { LookupRequest, LookupRequestSchema, LookupResponse, LookupResponseSchema } from "./legacy_pb.ts";
 import { LegacyLookup } from "./legacy_pb.ts";
@@ -41,7 +41,7 @@ export interface LegacyLookupServer {
   /**
    * @generated from rpc legacy.LegacyLookup.lookup_all
    */
-  lookup_all(request: LookupRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof LookupResponseSchema>>;
+  lookup_all(request: LookupRequest, context: HandlerContext): StreamResponses<MessageInitShape<typeof LookupResponseSchema>>;
 }
 
 /**

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, RequestStream, ServerOptions, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientOptions, ClientTransport, HandlerContext, RequestStream, ServerOptions, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import type { Account, AccountSchema, CreateAccountRequest, CreateAccountRequestSchema, GetAccountRequest, GetAccountRequestSchema, ListAccountsRequest, ListAccountsRequestSchema } from "./account_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
@@ -38,7 +38,7 @@ export interface AccountServiceServer {
   /**
    * @generated from rpc acct.v1.AccountService.ListAccounts
    */
-  listAccounts(request: ListAccountsRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof AccountSchema>>;
+  listAccounts(request: ListAccountsRequest, context: HandlerContext): StreamResponses<MessageInitShape<typeof AccountSchema>>;
   /**
    * @generated from rpc acct.v1.AccountService.ImportAccounts
    */

@@ -7,7 +7,7 @@
 // code means.
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import type { AbortSignal, AbortSignalSchema, Array, ArraySchema, AsyncIterable as AsyncIterable$1, AsyncIterableSchema, AsyncIterator, AsyncIteratorSchema, BigInt, BigIntSchema, Boolean, BooleanSchema, Buffer, BufferSchema, c0, c0Schema, CallOptions as CallOptions$1, CallOptionsSchema, Channel as Channel$1, ChannelCredentials as ChannelCredentials$1, ChannelCredentialsSchema, ChannelInterface as ChannelInterface$1, ChannelInterfaceSchema, ChannelSchema, ClientOptions, ClientOptionsSchema, Date, DateSchema, Error, ErrorSchema, GrpcError, GrpcErrorSchema, HandlerContext as HandlerContext$1, HandlerContextSchema, Iterable, IterableSchema, Map, MapSchema, MessageInitShape as MessageInitShape$1, MessageInitShapeSchema, Metadata, MetadataSchema, NodeJS, NodeJSSchema, Number, NumberSchema, Object$, ObjectSchema, Partial$, PartialSchema, Promise as Promise$1, PromiseSchema, Readonly, ReadonlySchema, Record, RecordSchema, RequestStream as RequestStream$1, RequestStreamSchema, ServerOptions, ServerOptionsSchema, ServiceDefinition as ServiceDefinition$1, ServiceDefinitionSchema, ServiceRuntimeConfig as ServiceRuntimeConfig$1, ServiceRuntimeConfigSchema, Set, SetSchema, Status, StatusSchema, String, StringSchema, Uint8Array$, Uint8ArraySchema, ValidationResult, ValidationResultSchema, ViolationCollector, ViolationCollectorSchema } from "./names_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
@@ -41,7 +41,7 @@ export interface ServerServer {
   /**
    * @generated from rpc names.v1.Server.List
    */
-  list(request: Partial$, context: HandlerContext): AsyncIterable<MessageInitShape<typeof AsyncIterableSchema>>;
+  list(request: Partial$, context: HandlerContext): StreamResponses<MessageInitShape<typeof AsyncIterableSchema>>;
   /**
    * @generated from rpc names.v1.Server.Upload
    */
@@ -49,7 +49,7 @@ export interface ServerServer {
   /**
    * @generated from rpc names.v1.Server.Chat
    */
-  chat(requests: AsyncIterable<AsyncIterator>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof Uint8ArraySchema>>;
+  chat(requests: AsyncIterable<AsyncIterator>, context: HandlerContext): StreamResponses<MessageInitShape<typeof Uint8ArraySchema>>;
   /**
    * @generated from rpc names.v1.Server.Check
    */
@@ -156,7 +156,7 @@ export interface ClientTransportServer {
   /**
    * @generated from rpc names.v1.ClientTransport.Watch
    */
-  watch(request: ServerOptions, context: HandlerContext): AsyncIterable<MessageInitShape<typeof HandlerContextSchema>>;
+  watch(request: ServerOptions, context: HandlerContext): StreamResponses<MessageInitShape<typeof HandlerContextSchema>>;
   /**
    * @generated from rpc names.v1.ClientTransport.Send
    */
@@ -164,7 +164,7 @@ export interface ClientTransportServer {
   /**
    * @generated from rpc names.v1.ClientTransport.Stream
    */
-  stream(requests: AsyncIterable<ClientOptions>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof RequestStreamSchema>>;
+  stream(requests: AsyncIterable<ClientOptions>, context: HandlerContext): StreamResponses<MessageInitShape<typeof RequestStreamSchema>>;
   /**
    * @generated from rpc names.v1.ClientTransport.Define
    */

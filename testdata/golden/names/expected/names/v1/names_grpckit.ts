@@ -7,7 +7,7 @@
 // code means.
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server as Server$1, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import type { AbortSignal, AbortSignalSchema, Array, ArraySchema, AsyncIterable as AsyncIterable$1, AsyncIterableSchema, AsyncIterator, AsyncIteratorSchema, BigInt, BigIntSchema, Boolean, BooleanSchema, Buffer, BufferSchema, c0, c0Schema, CallOptions as CallOptions$1, CallOptionsSchema, Channel as Channel$1, ChannelCredentials as ChannelCredentials$1, ChannelCredentialsSchema, ChannelInterface as ChannelInterface$1, ChannelInterfaceSchema, ChannelSchema, ClientOptions, ClientOptionsSchema, Date, DateSchema, Error, ErrorSchema, GrpcError, GrpcErrorSchema, HandlerContext as HandlerContext$1, HandlerContextSchema, Iterable, IterableSchema, Map, MapSchema, MessageInitShape as MessageInitShape$1, MessageInitShapeSchema, Metadata, MetadataSchema, NodeJS, NodeJSSchema, Number, NumberSchema, Object$, ObjectSchema, Partial$, PartialSchema, Promise as Promise$1, PromiseSchema, Readonly, ReadonlySchema, Record, RecordSchema, RequestStream as RequestStream$1, RequestStreamSchema, ServerOptions, ServerOptionsSchema, ServiceDefinition as ServiceDefinition$1, ServiceDefinitionSchema, ServiceRuntimeConfig as ServiceRuntimeConfig$1, ServiceRuntimeConfigSchema, Set, SetSchema, Status, StatusSchema, String, StringSchema, Uint8Array$, Uint8ArraySchema, ValidationResult, ValidationResultSchema, ViolationCollector, ViolationCollectorSchema } from "./names_pb";
 import { ClientTransport as ClientTransport$1, options as options$1, Server } from "./names_pb";
@@ -52,7 +52,7 @@ export interface ServerServer {
   /**
    * @generated from rpc names.v1.Server.List
    */
-  list(request: Partial$, context: HandlerContext): AsyncIterable<MessageInitShape<typeof AsyncIterableSchema>>;
+  list(request: Partial$, context: HandlerContext): StreamResponses<MessageInitShape<typeof AsyncIterableSchema>>;
   /**
    * @generated from rpc names.v1.Server.Upload
    */
@@ -60,7 +60,7 @@ export interface ServerServer {
   /**
    * @generated from rpc names.v1.Server.Chat
    */
-  chat(requests: AsyncIterable<AsyncIterator>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof Uint8ArraySchema>>;
+  chat(requests: AsyncIterable<AsyncIterator>, context: HandlerContext): StreamResponses<MessageInitShape<typeof Uint8ArraySchema>>;
   /**
    * @generated from rpc names.v1.Server.Check
    */
@@ -195,7 +195,7 @@ export interface ClientTransportServer {
   /**
    * @generated from rpc names.v1.ClientTransport.Watch
    */
-  watch(request: ServerOptions, context: HandlerContext): AsyncIterable<MessageInitShape<typeof HandlerContextSchema>>;
+  watch(request: ServerOptions, context: HandlerContext): StreamResponses<MessageInitShape<typeof HandlerContextSchema>>;
   /**
    * @generated from rpc names.v1.ClientTransport.Send
    */
@@ -203,7 +203,7 @@ export interface ClientTransportServer {
   /**
    * @generated from rpc names.v1.ClientTransport.Stream
    */
-  stream(requests: AsyncIterable<ClientOptions>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof RequestStreamSchema>>;
+  stream(requests: AsyncIterable<ClientOptions>, context: HandlerContext): StreamResponses<MessageInitShape<typeof RequestStreamSchema>>;
   /**
    * @generated from rpc names.v1.ClientTransport.Define
    */

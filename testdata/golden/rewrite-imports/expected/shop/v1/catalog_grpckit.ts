@@ -5,7 +5,7 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import { AdminService, CatalogService } from "@acme/shop-messages/shop/v1/catalog_pb.js";
 import type { TracedClientOptions, TracedServerOptions } from "@grpckit/runtime/telemetry";
@@ -51,7 +51,7 @@ export interface CatalogServiceServer {
    *
    * @generated from rpc shop.v1.CatalogService.ListItems
    */
-  listItems(request: ListItemsRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof ItemSchema>>;
+  listItems(request: ListItemsRequest, context: HandlerContext): StreamResponses<MessageInitShape<typeof ItemSchema>>;
   /**
    * Place an order from a stream of lines.
    *
@@ -63,7 +63,7 @@ export interface CatalogServiceServer {
    *
    * @generated from rpc shop.v1.CatalogService.WatchPrices
    */
-  watchPrices(requests: AsyncIterable<GetItemRequest>, context: HandlerContext): AsyncIterable<MessageInitShape<typeof ItemSchema>>;
+  watchPrices(requests: AsyncIterable<GetItemRequest>, context: HandlerContext): StreamResponses<MessageInitShape<typeof ItemSchema>>;
   /**
    * @generated from rpc shop.v1.CatalogService.Ping
    */

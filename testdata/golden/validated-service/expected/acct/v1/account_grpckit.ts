@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import type { Channel, ChannelCredentials, ChannelInterface, Server, ServiceDefinition } from "@grpc/grpc-js";
-import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig } from "@grpckit/runtime";
+import type { CallOptions, ClientTransport, HandlerContext, RequestStream, ServiceRuntimeConfig, StreamResponses } from "@grpckit/runtime";
 import { addServiceImplementation, createClientTransport, createServiceDefinition } from "@grpckit/runtime";
 import type { Account, AccountSchema, CreateAccountRequest, CreateAccountRequestSchema, GetAccountRequest, GetAccountRequestSchema, ListAccountsRequest, ListAccountsRequestSchema } from "./account_pb";
 import { AccountService } from "./account_pb";
@@ -51,7 +51,7 @@ export interface AccountServiceServer {
   /**
    * @generated from rpc acct.v1.AccountService.ListAccounts
    */
-  listAccounts(request: ListAccountsRequest, context: HandlerContext): AsyncIterable<MessageInitShape<typeof AccountSchema>>;
+  listAccounts(request: ListAccountsRequest, context: HandlerContext): StreamResponses<MessageInitShape<typeof AccountSchema>>;
   /**
    * @generated from rpc acct.v1.AccountService.ImportAccounts
    */
