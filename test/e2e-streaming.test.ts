@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Status } from "@grpckit/runtime";
 import { describeCallContract } from "./support/call-contract.js";
 import { callKind, createBehaviourImpl, type SeenCall } from "./support/echo-calls.js";
-import { deferred, loadEcho, settled, startEcho, waitFor, type EchoPair } from "./support/echo.js";
+import { deferred, loadEcho, readRestInOrder, settled, startEcho, streamMaxAhead, waitFor, type EchoPair } from "./support/echo.js";
 
 describeCallContract("expand");
 describeCallContract("collect");
@@ -32,13 +32,7 @@ describe("a stream failing after its first response", () => {
 /** 64 KiB: large enough that HTTP/2 flow control (64 KiB default stream window) matters. */
 const payload = new Uint8Array(64 * 1024).fill(7);
 const total = 400; // 25 MiB in all
-/**
- * How far a producer may run ahead of a stalled consumer: the buffers on the
- * way, in messages. readMessages' highWaterMark (16) + the grpc-js Readable's
- * object-mode highWaterMark (16) + the grpc-js Writable's (16) + a few
- * messages in the HTTP/2 stream window and in flight. Measured: 43.
- */
-const maxAhead = 16 + 16 + 16 + 8;
+const maxAhead = streamMaxAhead;
 
 describe("backpressure on long streams", () => {
   let pair: EchoPair;
@@ -73,14 +67,7 @@ describe("backpressure on long streams", () => {
     for (let i = 0; i < consumed; i++) expect((await it.next()).value.index).toBe(i);
     const stalled = await settled(() => produced);
     expect(stalled - consumed).toBeLessThanOrEqual(maxAhead);
-    let next = consumed;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      expect(r.value.index).toBe(next++);
-      expect(r.value.payload.length).toBe(payload.length);
-    }
-    expect(next).toBe(total);
+    expect(await readRestInOrder(it, consumed, payload.length)).toBe(total);
     expect(produced).toBe(total);
   });
 

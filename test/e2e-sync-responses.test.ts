@@ -4,12 +4,11 @@
 // statuses), on a real grpc-js server on 127.0.0.1.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status } from "@grpckit/runtime";
-import { loadEcho, settled, startEcho, waitFor, type EchoPair } from "./support/echo.js";
+import { loadEcho, readRestInOrder, settled, startEcho, streamMaxAhead, waitFor, type EchoPair } from "./support/echo.js";
 
 /** 64 KiB: large enough that HTTP/2 flow control (64 KiB default stream window) matters. */
 const payload = new Uint8Array(64 * 1024).fill(7);
-/** As in e2e-streaming.test.ts: the buffers between a producer and a stalled consumer, in messages. */
-const maxAhead = 16 + 16 + 16 + 8;
+const maxAhead = streamMaxAhead;
 
 interface Produced {
   count: number;
@@ -109,14 +108,7 @@ describe("streaming handlers returning a synchronous Iterable", () => {
     const stalled = await settled(() => state.count);
     expect(stalled - consumed).toBeLessThanOrEqual(maxAhead);
     expect(stalled).toBeLessThan(total);
-    let next = consumed;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      expect(r.value.index).toBe(next++);
-      expect(r.value.payload.length).toBe(payload.length);
-    }
-    expect(next).toBe(total);
+    expect(await readRestInOrder(it, consumed, payload.length)).toBe(total);
     expect(state).toEqual({ count: total, finallyRan: true });
   });
 

@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { Metadata } from "@grpc/grpc-js";
 import { generateFixtures } from "./fixture.js";
 import { insecure, startServer } from "./grpc.js";
@@ -93,4 +94,27 @@ export function metadataRecord(md: Metadata | undefined): Record<string, unknown
   if (md === undefined) return out;
   for (const key of Object.keys(md.getMap())) out[key] = md.get(key);
   return out;
+}
+
+/**
+ * How far a producer may run ahead of a stalled consumer: the buffers on the
+ * way, in messages. readMessages' highWaterMark (16) + the grpc-js Readable's
+ * object-mode highWaterMark (16) + the grpc-js Writable's (16) + a few
+ * messages in the HTTP/2 stream window and in flight. Measured: 43.
+ */
+export const streamMaxAhead = 16 + 16 + 16 + 8;
+
+/**
+ * Read a stream of echo responses to its end, starting at response `from`:
+ * each must carry the next index and a payload of `payloadLength` bytes.
+ * Resolves to the number of responses read in all (`from` included).
+ */
+export async function readRestInOrder(it: AsyncIterator<{ index: number; payload: Uint8Array }>, from: number, payloadLength: number): Promise<number> {
+  let next = from;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) return next;
+    expect(r.value.index).toBe(next++);
+    expect(r.value.payload.length).toBe(payloadLength);
+  }
 }
