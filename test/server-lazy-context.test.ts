@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status, currentPropagatedContext, type HandlerContext } from "@grpckit/runtime";
 import { deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
 import { insecure } from "./support/grpc.js";
+import { ServerCall, type ServedMethod, type SurfaceCall } from "../templates/runtime/server-context.js";
 
 // The server allocates a call's AbortController, deadline timer, response
 // metadata and peer only when the handler reads them (issue 8). What a
@@ -90,6 +91,32 @@ describe("a call's state read late is the state of the call", { timeout: 10_000 
     release.resolve();
   });
 
+  it("a peer first read after the client cancelled is the peer the call started with", async () => {
+    const client = new gen.EchoServiceClient(pair.address, insecure(), { propagate: false });
+    try {
+      entered = deferred<HandlerContext>();
+      const ac = new AbortController();
+      const cancelled = client.echo({ text: "a" }, { signal: ac.signal }).catch((e: unknown) => e);
+      const first = await entered.promise;
+      const releaseFirst = seen!.release;
+      entered = deferred<HandlerContext>();
+      const live = client.echo({ text: "b" });
+      const second = await entered.promise;
+      const livePeer = second.peer; // the same client, so the same connection and peer
+      expect(livePeer).toMatch(/^127\.0\.0\.1:\d+$/);
+      ac.abort();
+      expect(((await cancelled) as GrpcError).code).toBe(Status.CANCELLED);
+      const grpcCall = (first as unknown as { call: { cancelled: boolean } }).call;
+      await waitFor(() => grpcCall.cancelled, 5000, "the server-side cancellation");
+      expect(first.peer).toBe(livePeer);
+      releaseFirst.resolve();
+      seen!.release.resolve();
+      expect(await live).toMatchObject({ text: "b" });
+    } finally {
+      client.close();
+    }
+  });
+
   it("a signal first read after the deadline passed is already aborted", async () => {
     entered = deferred<HandlerContext>();
     const call = pair.client.echo({ text: "a" }, { timeoutMs: 100 }).catch((e: unknown) => e);
@@ -123,5 +150,53 @@ describe("a call's state read late is the state of the call", { timeout: 10_000 
     const after = ctx2.signal;
     await sleep(300);
     expect(after.aborted).toBe(false);
+  });
+});
+
+describe("ServerCall.peer", () => {
+  /** A grpc-js surface call whose getPeer() answers `peers` in turn; `inner`: its intercepting call (`call.call`). */
+  function surfaceCall(peers: string[], inner?: object): SurfaceCall & { peerReads: number } {
+    const fake = {
+      peerReads: 0,
+      metadata: undefined,
+      cancelled: false,
+      call: inner,
+      getDeadline: () => Infinity,
+      getPeer() {
+        return peers[Math.min(fake.peerReads++, peers.length - 1)];
+      },
+      sendMetadata() {},
+      on() {},
+      off() {},
+    };
+    return fake as unknown as SurfaceCall & { peerReads: number };
+  }
+  const served = {} as ServedMethod;
+  const withInfo = (info: object) => ({ getConnectionInfo: () => info });
+
+  it("formats grpc-js' connection record as getPeer() does, without calling getPeer()", () => {
+    const cases: Array<[object, string]> = [
+      [{ remoteAddress: "127.0.0.1", remotePort: 5301 }, "127.0.0.1:5301"],
+      [{ remoteAddress: "::1", remotePort: 80 }, "::1:80"],
+      [{ remoteAddress: "/run/app.sock", remotePort: undefined }, "/run/app.sock"],
+      [{ remoteAddress: undefined, remotePort: undefined }, "unknown"],
+    ];
+    for (const [info, peer] of cases) {
+      const call = surfaceCall(["wrong"], withInfo(info));
+      const ctx = new ServerCall(call, served);
+      expect(ctx.peer).toBe(peer);
+      expect(ctx.peer).toBe(peer);
+      expect(call.peerReads).toBe(0);
+    }
+  });
+
+  it("without a connection record (another grpc-js), reads getPeer() once, when the call starts", () => {
+    for (const inner of [undefined, {}, { getConnectionInfo: "not a function" }, withInfo(null as unknown as object)]) {
+      const call = surfaceCall(["10.0.0.7:443", "unknown"], inner);
+      const ctx = new ServerCall(call, served);
+      expect(call.peerReads).toBe(1);
+      expect(ctx.peer).toBe("10.0.0.7:443");
+      expect(call.peerReads).toBe(1);
+    }
   });
 });

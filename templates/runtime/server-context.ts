@@ -134,8 +134,9 @@ export class ServerCall implements HandlerContext {
   private timer: NodeJS.Timeout | undefined = undefined;
   private listener: (() => void) | undefined = undefined;
   private identity: PeerIdentity | undefined | null = null;
-  /** Read now: grpc-js knows the peer only while the stream is open. */
-  readonly peer: string;
+  /** grpc-js's record of the connection, taken when the call started; `undefined` on a grpc-js without one (then `peerText` is read at once). */
+  private readonly connection: ConnectionInfoLike | undefined;
+  private peerText: string | undefined;
 
   constructor(
     private readonly call: SurfaceCall,
@@ -143,13 +144,20 @@ export class ServerCall implements HandlerContext {
   ) {
     const deadline = toEpochMs(call.getDeadline());
     this.deadline = deadline;
-    this.peer = call.getPeer();
+    // grpc-js knows the peer only while the stream is open: without its connection record, read it now.
+    this.connection = connectionInfoOf(call);
+    this.peerText = this.connection === undefined ? call.getPeer() : undefined;
     // With a deadline, a cancellation is told apart from an expiry by the time it arrives.
     if (deadline !== undefined) this.listen();
   }
 
   get method(): DescMethod {
     return this.served.method;
+  }
+
+  get peer(): string {
+    if (this.peerText === undefined) this.peerText = peerOf(this.connection as ConnectionInfoLike);
+    return this.peerText;
   }
 
   get path(): string {
@@ -272,4 +280,31 @@ export class ServerCall implements HandlerContext {
 function toEpochMs(deadline: Date | number): number | undefined {
   const ms = deadline instanceof Date ? deadline.getTime() : deadline;
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The addresses grpc-js' server call records when it starts (`getConnectionInfo()`, grpc-js >= 1.12). */
+interface ConnectionInfoLike {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+}
+
+/**
+ * The connection record of a grpc-js surface call (`ServerUnaryCall` and the
+ * stream kinds), reached through its intercepting call (`call.call`, not
+ * public API): grpc-js reads the socket's addresses once per call anyway,
+ * so the peer costs nothing until it is read. `undefined` when this grpc-js
+ * has no such record.
+ */
+function connectionInfoOf(call: object): ConnectionInfoLike | undefined {
+  const inner = (call as { call?: { getConnectionInfo?: unknown } }).call;
+  if (typeof inner?.getConnectionInfo !== "function") return undefined;
+  const info: unknown = inner.getConnectionInfo();
+  return typeof info === "object" && info !== null ? (info as ConnectionInfoLike) : undefined;
+}
+
+/** `host:port` as grpc-js `getPeer()` formats it (the address alone without a port, `unknown` without an address). */
+function peerOf(info: ConnectionInfoLike): string {
+  const { remoteAddress, remotePort } = info;
+  if (!remoteAddress) return "unknown";
+  return remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
 }
