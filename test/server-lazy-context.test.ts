@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status, currentPropagatedContext, type HandlerContext } from "@grpckit/runtime";
 import { deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
 import { insecure } from "./support/grpc.js";
+import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { parsePeer } from "../templates/runtime/telemetry/attributes.js";
 import { ServerCall, type ServedMethod, type SurfaceCall } from "../templates/runtime/server-context.js";
 
 // The server allocates a call's AbortController, deadline timer, response
@@ -177,7 +179,8 @@ describe("ServerCall.peer", () => {
   it("formats grpc-js' connection record as getPeer() does, without calling getPeer()", () => {
     const cases: Array<[object, string]> = [
       [{ remoteAddress: "127.0.0.1", remotePort: 5301 }, "127.0.0.1:5301"],
-      [{ remoteAddress: "::1", remotePort: 80 }, "::1:80"],
+      [{ remoteAddress: "::1", remotePort: 80 }, "[::1]:80"],
+      [{ remoteAddress: "::ffff:10.1.2.3", remotePort: 9 }, "[::ffff:10.1.2.3]:9"],
       [{ remoteAddress: "/run/app.sock", remotePort: undefined }, "/run/app.sock"],
       [{ remoteAddress: undefined, remotePort: undefined }, "unknown"],
     ];
@@ -197,6 +200,34 @@ describe("ServerCall.peer", () => {
       expect(call.peerReads).toBe(1);
       expect(ctx.peer).toBe("10.0.0.7:443");
       expect(call.peerReads).toBe(1);
+    }
+  });
+});
+
+describe("HandlerContext.peer over IPv6 loopback", { timeout: 10_000 }, () => {
+  it("is [::1]:port, which the telemetry's peer parser splits into address and port", async () => {
+    const gen = await loadEcho();
+    let peer: string | undefined;
+    const server = new Server();
+    gen.addPartialEchoService(server, {
+      async echo(req: { text: string }, ctx: HandlerContext) {
+        peer = ctx.peer;
+        return { text: req.text };
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync("[::1]:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    );
+    const client = new gen.EchoServiceClient(`[::1]:${port}`, insecure(), { propagate: false });
+    try {
+      expect(await client.echo({ text: "v6" })).toMatchObject({ text: "v6" });
+      expect(peer).toMatch(/^\[::1\]:\d+$/);
+      const parsed = parsePeer(peer!);
+      expect(parsed?.address).toBe("::1");
+      expect(parsed?.port).toBe(Number(/:(\d+)$/.exec(peer!)![1]));
+    } finally {
+      client.close();
+      server.forceShutdown();
     }
   });
 });

@@ -47,7 +47,12 @@ export interface HandlerContext {
    * may ignore it: they are allowed to finish within the grace period.
    */
   readonly draining: AbortSignal;
-  /** The peer's address, e.g. `127.0.0.1:53412` (grpc-js `getPeer()`). */
+  /**
+   * The client's end of the connection as `host:port`, as it was when the
+   * call started: `127.0.0.1:53412`, `[::1]:53412` (IPv6 in brackets),
+   * `unknown` when grpc-js does not know it. (With a grpc-js older than
+   * 1.12: grpc-js `getPeer()` read at call start, IPv6 without brackets.)
+   */
   readonly peer: string;
   /**
    * What `ServerOptions.authenticate` returned for this call (set before the
@@ -302,9 +307,14 @@ function connectionInfoOf(call: object): ConnectionInfoLike | undefined {
   return typeof info === "object" && info !== null ? (info as ConnectionInfoLike) : undefined;
 }
 
-/** `host:port` as grpc-js `getPeer()` formats it (the address alone without a port, `unknown` without an address). */
+/**
+ * `host:port` of the remote end: `127.0.0.1:53412`, an IPv6 address in
+ * brackets (`[::1]:53412`, RFC 3986 host syntax; grpc-js `getPeer()` leaves
+ * them out), the address alone without a port, `unknown` without an address.
+ */
 function peerOf(info: ConnectionInfoLike): string {
   const { remoteAddress, remotePort } = info;
   if (!remoteAddress) return "unknown";
-  return remotePort ? `${remoteAddress}:${remotePort}` : remoteAddress;
+  if (!remotePort) return remoteAddress;
+  return remoteAddress.includes(":") ? `[${remoteAddress}]:${remotePort}` : `${remoteAddress}:${remotePort}`;
 }
