@@ -18,10 +18,13 @@
 // Usage: npm run build && node bench/server-instructions.mjs
 //   [--servers plain,generated[,generated-sync,propagating]] [--scenarios unary-1,unary-64,stream-1,stream-64]
 //   [--warmup 8000] [--calls 3000] [--repeats 3] [--max-jit-share 0.01]
-//   [--variant NAME=DIR ...]
+//   [--variant NAME=DIR ...] [--perf-map]
 // --variant adds a generated server labelled NAME that loads echo_pb.js /
 // echo_grpckit.js from DIR, as in bench/server-overhead.mjs (a patched copy
 // of the runtime measured before the change is made).
+// --perf-map runs each server with node --perf-basic-prof and keeps the
+// dumps, so that bench/server/callgrind-functions.mjs can name the
+// JIT-compiled functions in them and compare two servers by function.
 // Needs valgrind (apt-get install -y valgrind) and h2load (installed when
 // missing, as in server-overhead.mjs). Takes about 5 minutes per server
 // with the defaults. Prints, per scenario and server: instructions per call
@@ -48,6 +51,7 @@ const warmup = Number(opt("warmup", 8000));
 const calls = Number(opt("calls", 3000));
 const repeats = Number(opt("repeats", 3));
 const maxJitShare = Number(opt("max-jit-share", 0.01));
+const perfMap = argv.includes("--perf-map");
 const [serverCore, loadCore] = [1, 0];
 
 if (!have("valgrind") || !have("callgrind_control") || !have("callgrind_annotate")) {
@@ -107,7 +111,8 @@ function load(server, scenario, n) {
 async function measureServer({ kind, label, dir }) {
   const out = join(genDir, `callgrind-${label}`);
   const wrapper = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${out}.%p`, "--dump-line=no", "--compress-strings=no"];
-  const server = await startServer({ kind, label, root, genDir: dir, core: serverCore, wrapper });
+  const nodeArgs = perfMap ? ["--perf-basic-prof"] : [];
+  const server = await startServer({ kind, label, root, genDir: dir, core: serverCore, wrapper, nodeArgs });
   console.log(`${label}: ${await checkServer(server.port, pb, { payload, count: streamCount, validates: kind !== "plain" && kind !== "nice" })}`);
   const perCall = {};
   for (const scenario of scenarios) load(server, scenario, warmup);
@@ -132,7 +137,10 @@ async function measureServer({ kind, label, dir }) {
 const specs = [...kinds.map((kind) => ({ kind, label: kind, dir: genDir })), ...variants.map(([label, dir]) => ({ kind: "generated", label, dir }))];
 const results = {};
 for (const spec of specs) results[spec.label] = await measureServer(spec);
-if (!process.env.KEEP) rmSync(genDir, { recursive: true, force: true });
+if (perfMap) {
+  console.log(`\ndumps kept in ${genDir} (callgrind-<server>.<pid>.<run>), perf maps in /tmp/perf-<pid>.map; compare two steady runs by function with`);
+  console.log(`  node bench/server/callgrind-functions.mjs BASE.dump /tmp/perf-BASEPID.map OTHER.dump /tmp/perf-OTHERPID.map --calls ${calls}`);
+} else if (!process.env.KEEP) rmSync(genDir, { recursive: true, force: true });
 
 console.log(`\nnode ${process.version}, ${valgrindVersion} (callgrind), ${h2loadVersion}; per server and scenario: ${warmup} warm-up calls, then ${repeats} x ${calls} measured calls`);
 console.log(`steady runs: JIT compilation under ${(maxJitShare * 100).toFixed(1)}% of the run's instructions (up to ${3 * repeats} runs to find ${repeats})`);

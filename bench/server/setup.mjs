@@ -72,13 +72,13 @@ export function lengthPrefixed(bytes) {
  * Start bench/server/serve.mjs for `kind` pinned to `core` (taskset), with
  * a CPU profile written to `profileFile` if given (from `profileStart()` to
  * `stop()`), and node run under `wrapper` (a command prefix, e.g. valgrind)
- * if given. Resolves to `{ kind, label, port, pid, cpuUs(), profileStart(), stop() }`:
+ * with `nodeArgs` (flags before the script, e.g. `--perf-basic-prof`) if given. Resolves to `{ kind, label, port, pid, cpuUs(), profileStart(), stop() }`:
  * `cpuUs()` resolves to the process's user + system CPU time in µs so far,
  * `stop()` to its exit.
  */
-export function startServer({ kind, label = kind, root, genDir, peerDir, core, profileFile, wrapper = [] }) {
+export function startServer({ kind, label = kind, root, genDir, peerDir, core, profileFile, wrapper = [], nodeArgs = [] }) {
   const script = join(root, "bench", "server", "serve.mjs");
-  const node = [...wrapper, process.execPath, script, kind, genDir, peerDir ?? "", ...(profileFile ? [profileFile] : [])];
+  const node = [...wrapper, process.execPath, ...nodeArgs, script, kind, genDir, peerDir ?? "", ...(profileFile ? [profileFile] : [])];
   const [cmd, argv] = have("taskset") ? ["taskset", ["-c", String(core), ...node]] : [node[0], node.slice(1)];
   const child = spawn(cmd, argv, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   let waiting;
