@@ -50,8 +50,9 @@ export interface HandlerContext {
   /**
    * The client's end of the connection as `host:port`, as it was when the
    * call started: `127.0.0.1:53412`, `[::1]:53412` (IPv6 in brackets),
-   * `unknown` when grpc-js does not know it. (With a grpc-js older than
-   * 1.12: grpc-js `getPeer()` read at call start, IPv6 without brackets.)
+   * `unknown` when grpc-js does not know it. (With a grpc-js whose server
+   * calls lack `getConnectionInfo()`, added in 2025, grpc-js `getPeer()`
+   * read at call start: IPv6 without brackets.)
    */
   readonly peer: string;
   /**
@@ -287,7 +288,7 @@ function toEpochMs(deadline: Date | number): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The addresses grpc-js' server call records when it starts (`getConnectionInfo()`, grpc-js >= 1.12). */
+/** The addresses grpc-js' server call records when it starts (`getConnectionInfo()`: grpc-js 1.14 has it, grpc-node PR #2922). */
 interface ConnectionInfoLike {
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
