@@ -37,13 +37,11 @@ import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ensureH2load, have, runScenario } from "./server/h2load.mjs";
 import { checkServer, generateEcho, lengthPrefixed, startServer } from "./server/setup.mjs";
+import { option } from "./server/args.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const opt = (name, def) => option(argv, name, def);
 const kinds = opt("servers", "plain,generated").split(",");
 const variants = argv.flatMap((a, i) => (argv[i - 1] === "--variant" ? [a.split("=")] : []));
 const scenarioNames = opt("scenarios", "unary-1,unary-64,stream-1,stream-64").split(",");

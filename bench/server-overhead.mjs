@@ -28,13 +28,11 @@ import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ensureH2load, runScenario } from "./server/h2load.mjs";
 import { checkServer, generateEcho, installNiceGrpc, lengthPrefixed, startServer } from "./server/setup.mjs";
+import { option } from "./server/args.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const opt = (name, def) => option(argv, name, def);
 const rounds = Number(opt("rounds", 3));
 const seconds = Number(opt("seconds", 3));
 const warmup = Number(opt("warmup", 2));

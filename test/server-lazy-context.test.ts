@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GrpcError, Status, currentPropagatedContext, type HandlerContext } from "@grpckit/runtime";
 import { deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule, type EchoPair } from "./support/echo.js";
-import { insecure } from "./support/grpc.js";
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { insecure, startServer } from "./support/grpc.js";
 import { parsePeer } from "../templates/runtime/telemetry/attributes.js";
 import { ServerCall, type ServedMethod, type SurfaceCall } from "../templates/runtime/server-context.js";
 
@@ -176,7 +175,7 @@ describe("ServerCall.peer", () => {
   const served = {} as ServedMethod;
   const withInfo = (info: object) => ({ getConnectionInfo: () => info });
 
-  it("formats grpc-js' connection record as getPeer() does, without calling getPeer()", () => {
+  it("formats grpc-js' connection record as host:port (IPv6 in brackets), without calling getPeer()", () => {
     const cases: Array<[object, string]> = [
       [{ remoteAddress: "127.0.0.1", remotePort: 5301 }, "127.0.0.1:5301"],
       [{ remoteAddress: "::1", remotePort: 80 }, "[::1]:80"],
@@ -208,17 +207,15 @@ describe("HandlerContext.peer over IPv6 loopback", { timeout: 10_000 }, () => {
   it("is [::1]:port, which the telemetry's peer parser splits into address and port", async () => {
     const gen = await loadEcho();
     let peer: string | undefined;
-    const server = new Server();
-    gen.addPartialEchoService(server, {
-      async echo(req: { text: string }, ctx: HandlerContext) {
-        peer = ctx.peer;
-        return { text: req.text };
-      },
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync("[::1]:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-    );
-    const client = new gen.EchoServiceClient(`[::1]:${port}`, insecure(), { propagate: false });
+    const s = await startServer((server) =>
+      gen.addPartialEchoService(server, {
+        async echo(req: { text: string }, ctx: HandlerContext) {
+          peer = ctx.peer;
+          return { text: req.text };
+        },
+      }),
+    {}, "[::1]");
+    const client = new gen.EchoServiceClient(s.address, insecure(), { propagate: false });
     try {
       expect(await client.echo({ text: "v6" })).toMatchObject({ text: "v6" });
       expect(peer).toMatch(/^\[::1\]:\d+$/);
@@ -227,7 +224,7 @@ describe("HandlerContext.peer over IPv6 loopback", { timeout: 10_000 }, () => {
       expect(parsed?.port).toBe(Number(/:(\d+)$/.exec(peer!)![1]));
     } finally {
       client.close();
-      server.forceShutdown();
+      await s.stop();
     }
   });
 });

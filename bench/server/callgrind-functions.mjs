@@ -16,12 +16,10 @@
 // line is only ever added); inlined functions count as their caller;
 // recursion levels (callgrind's `'2` suffixes) are merged.
 import { readFileSync } from "node:fs";
+import { option } from "./args.mjs";
 
 const argv = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : def;
-};
+const opt = (name, def) => option(argv, name, def);
 const files = argv.filter((a, i) => !a.startsWith("--") && !argv[i - 1]?.startsWith("--"));
 if (files.length !== 4) {
   console.error("usage: node bench/server/callgrind-functions.mjs BASE.dump BASE.map OTHER.dump OTHER.map [--calls N] [--top N] [--callers f,g]");
