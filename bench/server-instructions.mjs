@@ -18,10 +18,13 @@
 // Usage: npm run build && node bench/server-instructions.mjs
 //   [--servers plain,generated[,generated-sync,propagating]] [--scenarios unary-1,unary-64,stream-1,stream-64]
 //   [--warmup 8000] [--calls 3000] [--repeats 3] [--max-jit-share 0.01]
-//   [--variant NAME=DIR ...] [--perf-map]
+//   [--variant NAME=DIR ...] [--perf-map] [--validation-check last|first]
 // --variant adds a generated server labelled NAME that loads echo_pb.js /
 // echo_grpckit.js from DIR, as in bench/server-overhead.mjs (a patched copy
 // of the runtime measured before the change is made).
+// --validation-check: a generated server's INVALID_ARGUMENT probe runs after
+// its measured runs (default) or before the warm-up, as in
+// bench/server-overhead.mjs.
 // --perf-map runs each server with node --perf-basic-prof and keeps the
 // dumps, so that bench/server/callgrind-functions.mjs can name the
 // JIT-compiled functions in them and compare two servers by function.
@@ -36,7 +39,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ensureH2load, have, runScenario } from "./server/h2load.mjs";
-import { checkServer, generateEcho, lengthPrefixed, startServer } from "./server/setup.mjs";
+import { checkServer, checkValidation, generateEcho, lengthPrefixed, startServer, validates } from "./server/setup.mjs";
 import { option } from "./server/args.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -50,6 +53,8 @@ const calls = Number(opt("calls", 3000));
 const repeats = Number(opt("repeats", 3));
 const maxJitShare = Number(opt("max-jit-share", 0.01));
 const perfMap = argv.includes("--perf-map");
+const validationCheck = opt("validation-check", "last");
+if (validationCheck !== "last" && validationCheck !== "first") throw new Error(`--validation-check must be last or first, not ${validationCheck}`);
 const [serverCore, loadCore] = [1, 0];
 
 if (!have("valgrind") || !have("callgrind_control") || !have("callgrind_annotate")) {
@@ -111,7 +116,11 @@ async function measureServer({ kind, label, dir }) {
   const wrapper = ["valgrind", "--tool=callgrind", `--callgrind-out-file=${out}.%p`, "--dump-line=no", "--compress-strings=no"];
   const nodeArgs = perfMap ? ["--perf-basic-prof"] : [];
   const server = await startServer({ kind, label, root, genDir: dir, core: serverCore, wrapper, nodeArgs });
-  console.log(`${label}: ${await checkServer(server.port, pb, { payload, count: streamCount, validates: kind !== "plain" && kind !== "nice" })}`);
+  console.log(`${label}: ${await checkServer(server.port, pb, { payload, count: streamCount })}`);
+  const probe = async () => {
+    if (validates(kind)) console.log(`${label}: ${await checkValidation(server.port, pb, { payload })}`);
+  };
+  if (validationCheck === "first") await probe();
   const perCall = {};
   for (const scenario of scenarios) load(server, scenario, warmup);
   let dumps = 0;
@@ -128,6 +137,7 @@ async function measureServer({ kind, label, dir }) {
       console.log(`${label} ${scenario.name} run ${i + 1}: ${k(total / calls)} instructions/call, JIT ${((100 * jit) / total).toFixed(1)}%`);
     }
   }
+  if (validationCheck === "last") await probe();
   await server.stop();
   return perCall;
 }
@@ -141,6 +151,7 @@ if (perfMap) {
 } else if (!process.env.KEEP) rmSync(genDir, { recursive: true, force: true });
 
 console.log(`\nnode ${process.version}, ${valgrindVersion} (callgrind), ${h2loadVersion}; per server and scenario: ${warmup} warm-up calls, then ${repeats} x ${calls} measured calls`);
+console.log(`validation probe of the generated servers: ${validationCheck === "last" ? "after the measured runs" : "before the warm-up"}`);
 console.log(`steady runs: JIT compilation under ${(maxJitShare * 100).toFixed(1)}% of the run's instructions (up to ${3 * repeats} runs to find ${repeats})`);
 console.log("| scenario | server | instructions/call, steady runs (median) | min-max | steady / all runs | all runs (median) | vs plain (steady) |");
 console.log("|---|---|---:|---:|---:|---:|---:|");
