@@ -172,6 +172,28 @@ describe("one call engine", () => {
     await server.stop();
   });
 
+  it("concurrent next() calls on a server stream each get one result, in order: the messages, the error, then done", async () => {
+    const server = await startFaultServer(gen, () => undefined, {
+      impl: {
+        async *list(req: { id: string }) {
+          server.counter.count(`list:${req.id}`);
+          for (let i = 0; i < 3; i++) yield { id: req.id, index: i };
+          throw new GrpcError(Status.ABORTED, "conflict");
+        },
+      },
+    });
+    const rec = recorder();
+    const client = new gen.FaultServiceClient(server.address, insecure(), { hooks: [rec.hook] });
+    const it = client.list({ id: "many" })[Symbol.asyncIterator]();
+    const settle = (p: Promise<IteratorResult<Res>>) => p.then((r) => (r.done ? "done" : r.value.index), (e: unknown) => (e instanceof GrpcError ? Status[e.code] : e));
+    const reads = Array.from({ length: 6 }, () => settle(it.next()));
+    expect(await Promise.all(reads)).toEqual([0, 1, 2, "ABORTED", "done", "done"]);
+    expect(rec.ends.map((e) => e.code)).toEqual([Status.ABORTED]);
+    expect(server.counter.byId.get("list:many")).toBe(1);
+    client.close();
+    await server.stop();
+  });
+
   it("grpc-previous-rpc-attempts is sent on every retry and every hedge (gRFC A6)", async () => {
     const seen: (string | undefined)[] = [];
     const hedged: (string | undefined)[] = [];

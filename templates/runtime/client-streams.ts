@@ -10,14 +10,17 @@ const highWaterMark = 16;
  * over the messages of the attempt the engine committed to. Every message
  * received before the status is delivered before the error. `return()` and
  * `throw()` end the call (CANCELLED for the hooks; no attempt starts after
- * that) and settle a pending `next()` with `done`.
+ * that) and settle every pending `next()` with `done`. Concurrent `next()`
+ * calls each get one result, in order; after the end (or the error, which
+ * one `next()` gets) every `next()` is `done`.
  *
  * @internal
  */
 export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
   private readonly queue: T[] = [];
   private outcome: { error: GrpcError | undefined } | undefined;
-  private waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void } | undefined;
+  /** Pending next() calls, oldest first (concurrent reads each get one result, in order). */
+  private readonly waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }[] = [];
   private left = false;
   private engine: CallEngine | undefined;
   private paused = false;
@@ -46,9 +49,11 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
       this.engine = this.begin(this);
       this.engine.start();
     }
-    const r = this.take();
-    if (r !== undefined) return r;
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    if (this.waiting.length === 0) {
+      const r = this.take();
+      if (r !== undefined) return r;
+    }
+    return new Promise((resolve, reject) => void this.waiting.push({ resolve, reject }));
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -72,9 +77,7 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
     this.queue.length = 0;
     this.engine ??= this.begin(this); // left before the first next(): the hooks started with the iterator still end, nothing is sent
     this.engine.cancel(grpcErrorFromServiceError({ code: Status.CANCELLED, details: "the caller stopped reading the response stream", cause }, "local"));
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.resolve({ done: true, value: undefined });
+    for (const w of this.waiting.splice(0)) w.resolve({ done: true, value: undefined });
   }
 
   /** The next result if one is ready: a message, then the end (done or the error). */
@@ -102,13 +105,14 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
     return Promise.resolve({ done: true, value: undefined });
   }
 
+  /** Settle pending next() calls, oldest first, while results are ready. */
   private wake(): void {
-    const w = this.waiting;
-    if (w === undefined) return;
-    this.waiting = undefined;
-    const r = this.take();
-    if (r === undefined) this.waiting = w;
-    else r.then(w.resolve, w.reject);
+    while (this.waiting.length > 0) {
+      const r = this.take();
+      if (r === undefined) return;
+      const w = this.waiting.shift() as (typeof this.waiting)[number];
+      r.then(w.resolve, w.reject);
+    }
   }
 }
 

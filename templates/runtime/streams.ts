@@ -33,20 +33,31 @@ export interface ReadMessagesOptions {
  * be consumed. Leaving the loop early (`break`, `return`, a throw) detaches
  * from the stream without destroying it: the caller decides what that means
  * for the call (a client cancels it; a server just stops reading).
+ *
+ * The iterator follows the async-iterator protocol as an async generator
+ * does: `return()` and `throw(error)` detach, drop what is queued and settle
+ * every pending `next()` with `done` (`throw` then rejects with `error`);
+ * concurrent `next()` calls get the messages in order; a stream error (or
+ * `signal.reason`) rejects one `next()`, and every later one is `done`.
  */
 export function readMessages<T>(stream: Readable, options: ReadMessagesOptions = {}): AsyncIterable<T> {
   return { [Symbol.asyncIterator]: () => messageIterator<T>(stream, options) };
 }
 
+const doneResult: IteratorResult<never> = Object.freeze({ done: true, value: undefined });
+
 function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): AsyncIterator<T> {
   const highWaterMark = options.highWaterMark ?? 16;
   const queue: T[] = [];
   let ended = false;
+  let closed = false;
   let failure: { error: unknown } | undefined;
+  let arrival: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
     wake = undefined;
+    arrival = undefined;
     w?.();
   };
   const onData = (msg: T) => {
@@ -64,11 +75,16 @@ function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): Asy
     notify();
   };
   const onAbort = () => onError(options.signal?.reason);
-  const detach = () => {
+  /** Detach from the stream and the signal, drop the queue, and let every pending next() see `done`. */
+  const close = () => {
+    if (closed) return;
+    closed = true;
     stream.off("data", onData);
     stream.off("end", onEnd);
     stream.off("error", onError);
     options.signal?.removeEventListener("abort", onAbort);
+    queue.length = 0;
+    notify();
   };
   stream.on("data", onData);
   stream.on("end", onEnd);
@@ -79,8 +95,9 @@ function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): Asy
   return {
     async next(): Promise<IteratorResult<T>> {
       for (;;) {
+        if (closed) return doneResult;
         if (failure !== undefined) {
-          detach();
+          close();
           throw failure.error;
         }
         if (queue.length > 0) {
@@ -89,16 +106,19 @@ function messageIterator<T>(stream: Readable, options: ReadMessagesOptions): Asy
           return { done: false, value };
         }
         if (ended) {
-          detach();
-          return { done: true, value: undefined };
+          close();
+          return doneResult;
         }
-        await new Promise<void>((resolve) => (wake = resolve));
+        await (arrival ??= new Promise<void>((resolve) => (wake = resolve)));
       }
     },
     async return(): Promise<IteratorResult<T>> {
-      detach();
-      queue.length = 0;
-      return { done: true, value: undefined };
+      close();
+      return doneResult;
+    },
+    async throw(error?: unknown): Promise<IteratorResult<T>> {
+      close();
+      throw error;
     },
   };
 }
