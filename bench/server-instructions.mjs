@@ -40,7 +40,7 @@ import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ensureH2load, have, runScenario } from "./server/h2load.mjs";
 import { checkServer, checkValidation, generateEcho, lengthPrefixed, startServer, validates } from "./server/setup.mjs";
-import { option } from "./server/args.mjs";
+import { choice, option } from "./server/args.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const argv = process.argv.slice(2);
@@ -53,8 +53,7 @@ const calls = Number(opt("calls", 3000));
 const repeats = Number(opt("repeats", 3));
 const maxJitShare = Number(opt("max-jit-share", 0.01));
 const perfMap = argv.includes("--perf-map");
-const validationCheck = opt("validation-check", "last");
-if (validationCheck !== "last" && validationCheck !== "first") throw new Error(`--validation-check must be last or first, not ${validationCheck}`);
+const validationCheck = choice(argv, "validation-check", ["last", "first"]);
 const [serverCore, loadCore] = [1, 0];
 
 if (!have("valgrind") || !have("callgrind_control") || !have("callgrind_annotate")) {

@@ -30,14 +30,14 @@
 // h2load's per-request times (all rounds pooled), server CPU µs per call
 // (process.cpuUsage of the server process), ratios vs plain grpc-js, and the
 // load average before and after.
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ensureH2load, runScenario } from "./server/h2load.mjs";
 import { checkServer, checkValidation, generateEcho, installNiceGrpc, lengthPrefixed, startServer, validates } from "./server/setup.mjs";
-import { option } from "./server/args.mjs";
+import { choice, option } from "./server/args.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const argv = process.argv.slice(2);
@@ -49,8 +49,7 @@ const profileDir = opt("cpu-prof");
 let kinds = opt("servers", profileDir ? "generated" : "plain,generated,nice").split(",");
 const scenarioNames = opt("scenarios", "unary-1,unary-64,stream-1,stream-64").split(",");
 const byThread = argv.includes("--threads");
-const validationCheck = opt("validation-check", "last");
-if (validationCheck !== "last" && validationCheck !== "first") throw new Error(`--validation-check must be last or first, not ${validationCheck}`);
+const validationCheck = choice(argv, "validation-check", ["last", "first"]);
 const [serverCore, loadCore] = [1, 0];
 const niceVersion = "2.1.18";
 
@@ -98,22 +97,10 @@ async function checkValidations() {
 }
 if (validationCheck === "first") await checkValidations();
 
-/** CPU time in µs and voluntary context switches of a process so far, its main thread apart from the others (Linux /proc). */
-function threadTimes(pid) {
-  const t = { mainUs: 0, otherUs: 0, switches: 0 };
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-    if (tid === String(pid)) t.mainUs += ns / 1000;
-    else t.otherUs += ns / 1000;
-    t.switches += Number(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8").match(/^voluntary_ctxt_switches:\s+(\d+)/m)[1]);
-  }
-  return t;
-}
-
 /** One h2load run against one server; returns its figures, the server CPU spent, and whether every 2xx carried its full body. */
 async function measure(server, scenario, secs) {
   const cpu0 = await server.cpuUs();
-  const threads0 = byThread ? threadTimes(server.pid) : undefined;
+  const threads0 = byThread ? server.threadTimes() : undefined;
   const r = runScenario(server, scenario, { logDir: genDir, seconds: secs, core: loadCore, timeout: scenario.timeout });
   const cpuUs = (await server.cpuUs()) - cpu0;
   server.calls = (server.calls ?? 0) + r.done;
@@ -122,7 +109,7 @@ async function measure(server, scenario, secs) {
   const calls = Math.max(1, r.done);
   let threads;
   if (threads0) {
-    const t = threadTimes(server.pid);
+    const t = server.threadTimes();
     threads = { mainUs: (t.mainUs - threads0.mainUs) / calls, otherUs: (t.otherUs - threads0.otherUs) / calls, switches: (t.switches - threads0.switches) / calls };
   }
   return { ...r, rps: r.succeeded / r.seconds, cpuPerCallUs: cpuUs / calls, threads, complete };

@@ -2,7 +2,7 @@
 // service, the optional nice-grpc peer, request bodies, server processes and
 // a gRPC status check of each server with a grpc-js client.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
@@ -72,8 +72,9 @@ export function lengthPrefixed(bytes) {
  * Start bench/server/serve.mjs for `kind` pinned to `core` (taskset), with
  * a CPU profile written to `profileFile` if given (from `profileStart()` to
  * `stop()`), and node run under `wrapper` (a command prefix, e.g. valgrind)
- * with `nodeArgs` (flags before the script, e.g. `--perf-basic-prof`) if given. Resolves to `{ kind, label, port, pid, cpuUs(), profileStart(), stop() }`:
+ * with `nodeArgs` (flags before the script, e.g. `--perf-basic-prof`) if given. Resolves to `{ kind, label, port, pid, cpuUs(), threadTimes(), profileStart(), stop() }`:
  * `cpuUs()` resolves to the process's user + system CPU time in µs so far,
+ * `threadTimes()` returns its per-thread split (see {@link threadTimes}),
  * `stop()` to its exit.
  */
 export function startServer({ kind, label = kind, root, genDir, peerDir, core, profileFile, wrapper = [], nodeArgs = [] }) {
@@ -98,12 +99,25 @@ export function startServer({ kind, label = kind, root, genDir, peerDir, core, p
       const { cpu } = await reply;
       return cpu.user + cpu.system;
     },
+    threadTimes: () => threadTimes(child.pid),
     profileStart: () => child.send("profile-start"),
     stop: () => new Promise((resolve) => {
       waiting = { resolve, reject: resolve };
       child.send("stop");
     }),
   }));
+}
+
+/** CPU time in µs and voluntary context switches of a process so far, its main thread apart from the others (Linux /proc). */
+export function threadTimes(pid) {
+  const t = { mainUs: 0, otherUs: 0, switches: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    if (tid === String(pid)) t.mainUs += ns / 1000;
+    else t.otherUs += ns / 1000;
+    t.switches += Number(readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8").match(/^voluntary_ctxt_switches:\s+(\d+)/m)[1]);
+  }
+  return t;
 }
 
 /** A grpc-js client of the echo service on `port`, with its unary call as a promise of `{ code, res }` (res: the raw response bytes). */
