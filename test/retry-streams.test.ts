@@ -200,11 +200,11 @@ describe("RequestReplay (the per-call retry buffer)", () => {
   });
 
   it("commits (overflowed) once the kept bytes exceed the limit, and keeps nothing without a retry policy", async () => {
-    const r = replayOf([{ value: "aaaa" }, { value: "bbbb" }, { value: "cccc" }], 10);
+    const r = replayOf([{ value: "aaaa" }, { value: "bbbb" }, { value: "cccc" }], 20);
     await r.get(0);
     expect(r.overflowed).toBe(false);
     await r.get(1);
-    expect(r.overflowed).toBe(true); // 2 x 6 bytes > 10
+    expect(r.overflowed).toBe(true); // 2 x (6 bytes + a 5-byte frame header) > 20
     await r.get(2);
     await expect(r.get(2)).rejects.toThrow(/no longer kept/);
     expect(replayOf([], undefined).overflowed).toBe(true);

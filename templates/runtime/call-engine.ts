@@ -181,6 +181,7 @@ export class CallEngine {
     const rec = new AttemptRecord(this);
     try {
       this.init.started.hooks.attempt(this.previous === undefined ? { attempt: n, backoffMs } : { attempt: n, backoffMs, previous: this.previous });
+      if (this.ended) return; // the hook cancelled the call (e.g. aborted its signal): no attempt starts after the end
       const md = attemptMetadata(this.init.started.metadata, n, this.init.started.deadline !== Infinity);
       this.inFlight.add(rec);
       rec.handle = this.init.open(md, rec);
@@ -194,8 +195,12 @@ export class CallEngine {
   /** @internal An attempt's response headers. */
   onHeader(rec: AttemptRecord, header: Metadata): void {
     if (this.ended || !this.commit(rec)) return;
-    this.init.started.hooks.header(header);
-    this.init.started.observers.onHeader?.(header);
+    try {
+      this.init.started.hooks.header(header);
+      this.init.started.observers.onHeader?.(header);
+    } catch (err) {
+      this.cancel(err); // a header hook or onHeader threw (inside grpc-js' listener): a local failure of the call
+    }
   }
 
   /** @internal An attempt's response message. */

@@ -2,7 +2,7 @@ import { create, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Metadata } from "@grpc/grpc-js";
 import { Status, grpcErrorFromServiceError, type GrpcError } from "./grpc-error.js";
 import { abortedError, earliestDeadline, firstAborted } from "./deadline.js";
-import { noClientHooks, startClientHooks, type ClientHook, type ComposedClientHooks } from "./hooks.js";
+import { noClientHooks, startClientHooks, type CallResult, type ClientHook, type ComposedClientHooks } from "./hooks.js";
 import { toMetadata, type MetadataInit } from "./metadata.js";
 import { currentPropagatedContext } from "./propagation.js";
 
@@ -79,11 +79,11 @@ export function startCall(method: DescMethod, options: CallSetupOptions, default
   try {
     hooks = startClientHooks(defaults.hooks, start); // shared no-op hooks when there are none: no allocation
   } catch (err) {
-    const call = new ClientCall(start.metadata, start.deadline, start.signals, noClientHooks, options);
+    const call = new ClientCall(start.metadata, farAsNone(start.deadline), start.signals, noClientHooks, options);
     call.error ??= err;
     return call;
   }
-  return new ClientCall(start.metadata, start.deadline, start.signals, hooks, options);
+  return new ClientCall(start.metadata, farAsNone(start.deadline), start.signals, hooks, options); // an inherited or hook-set deadline too
 }
 
 const okResult = Object.freeze({ code: Status.OK, message: "" });
@@ -118,7 +118,14 @@ class ClientCall implements StartedCall {
   succeed(trailer?: Metadata, peer?: string): void {
     this.finished = true;
     const md = trailer ?? new Metadata();
-    this.hooks.trailer(md);
+    try {
+      this.hooks.trailer(md);
+    } catch (err) {
+      // A trailer hook failed the call: the hooks end with that local error, which the caller gets (see CallEngine.end).
+      const error = grpcErrorFromServiceError(err, "local");
+      this.hooks.end(withPeer({ code: error.code, message: error.rawMessage, error }, peer));
+      throw error;
+    }
     this.hooks.end(peer === undefined ? okResult : { code: Status.OK, message: "", peer });
     this.observers.onTrailer?.(md);
   }
@@ -127,17 +134,28 @@ class ClientCall implements StartedCall {
     const error = grpcErrorFromServiceError(err);
     if (this.finished) return error;
     this.finished = true;
-    this.hooks.trailer(error.metadata);
-    this.hooks.end(peer === undefined ? { code: error.code, message: error.rawMessage, error } : { code: error.code, message: error.rawMessage, error, peer });
+    let hookFailure: { error: unknown } | undefined;
+    try {
+      this.hooks.trailer(error.metadata);
+    } catch (e) {
+      hookFailure = { error: e }; // thrown after the hooks ended (with the call's own status)
+    }
+    this.hooks.end(withPeer({ code: error.code, message: error.rawMessage, error }, peer));
+    if (hookFailure !== undefined) throw hookFailure.error;
     this.observers.onTrailer?.(error.metadata);
     return error;
   }
 }
 
+function withPeer(result: CallResult, peer: string | undefined): CallResult {
+  return peer === undefined ? result : { ...result, peer };
+}
+
 /**
  * The call's absolute deadline in milliseconds since the Unix epoch
  * (`Infinity` when there is none): the earlier of `deadline` and
- * `now + timeoutMs`.
+ * `now + timeoutMs`. A deadline more than 2^31 - 1 ms (about 24.8 days)
+ * away counts as none (`Infinity`).
  *
  * @throws TypeError if `timeoutMs` is negative or not a number, or `deadline` is not a valid time.
  */
@@ -151,5 +169,18 @@ export function resolveDeadline(options: Pick<CallSetupOptions, "deadline" | "ti
     if (typeof options.timeoutMs !== "number" || !(options.timeoutMs >= 0)) throw new TypeError(`timeoutMs must be a number >= 0, got ${options.timeoutMs}`);
     deadline = Math.min(deadline, Date.now() + options.timeoutMs);
   }
-  return deadline;
+  return farAsNone(deadline);
 }
+
+/** `deadline`, or `Infinity` when it is more than {@link maxDeadlineDistanceMs} away. */
+function farAsNone(deadline: number): number {
+  return deadline !== Infinity && deadline - Date.now() > maxDeadlineDistanceMs ? Infinity : deadline;
+}
+
+/**
+ * The farthest deadline sent, 2^31 - 1 ms (about 24.8 days) from now; a
+ * farther one counts as none. grpc-js servers read a longer `grpc-timeout`
+ * into a 32-bit integer and expire the call at once, and grpc-js clients
+ * refuse deadlines some 11 000 years away.
+ */
+const maxDeadlineDistanceMs = 2 ** 31 - 1;

@@ -108,9 +108,13 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
   /** Settle pending next() calls, oldest first, while results are ready. */
   private wake(): void {
     while (this.waiting.length > 0) {
-      const r = this.take();
-      if (r === undefined) return;
+      // Taken out first: take() may re-enter wake() (a response hook throws, the engine ends, end() wakes).
       const w = this.waiting.shift() as (typeof this.waiting)[number];
+      const r = this.take();
+      if (r === undefined) {
+        this.waiting.unshift(w);
+        return;
+      }
       r.then(w.resolve, w.reject);
     }
   }

@@ -76,7 +76,8 @@ export type ClientOptions = GrpcClientOptions & {
   readonly propagate?: boolean;
   /**
    * Per-call retry buffer of client-streaming and bidi calls, in bytes of
-   * serialized requests (gRFC A6): once the requests sent exceed it, the
+   * serialized requests, each counted with its 5-byte message frame header
+   * (so that empty messages count too) (gRFC A6): once the requests sent exceed it, the
    * call commits and is no longer retried. Default 262144 (256 KiB, like
    * grpc-js's `grpc.per_rpc_retry_buffer_size`); 0 or more.
    */

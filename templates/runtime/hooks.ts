@@ -33,7 +33,12 @@ export interface ServerCallHooks {
   request?(message: unknown): void;
   /** Each response message, before it is sent. */
   response?(message: unknown): void;
-  /** The call ended (status sent, or cancelled / expired). Called once. */
+  /**
+   * The call ended (status sent, or cancelled / expired). Called once. A hook
+   * that throws here changes nothing for the client (its status is sent
+   * anyway) nor for the other hooks (they still end); the error goes to
+   * `onInternalError`.
+   */
   end?(result: CallResult): void;
 }
 
@@ -151,11 +156,25 @@ class StartedServerHooks implements ComposedServerHooks {
     for (const h of this.started) h.response?.(message);
   }
 
+  /** @throws the first error a hook's `end` threw, once every hook's `end` ran. */
   end(result: CallResult): void {
     if (this.ended) return;
     this.ended = true;
-    for (let i = this.started.length - 1; i >= 0; i--) this.started[i]?.end?.(result);
+    endEach(this.started, result);
   }
+}
+
+/** Run every hook's `end`, innermost first; one that throws does not keep the others from ending. @throws the first error thrown, after all ran. */
+function endEach(started: readonly { end?(result: CallResult): void }[], result: CallResult): void {
+  let failure: { error: unknown } | undefined;
+  for (let i = started.length - 1; i >= 0; i--) {
+    try {
+      started[i]?.end?.(result);
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  if (failure !== undefined) throw failure.error;
 }
 
 /** The client hooks of one call, composed. */
@@ -218,7 +237,7 @@ export function startClientHooks(hooks: readonly ClientHook[], start: ClientCall
     end(result) {
       if (ended) return;
       ended = true;
-      for (let i = started.length - 1; i >= 0; i--) started[i]?.end?.(result);
+      endEach(started, result);
     },
   };
 }

@@ -14,6 +14,9 @@ import type { ComposedClientHooks } from "./hooks.js";
 /** Default per-call retry buffer in bytes: 256 KiB, grpc-js's default `grpc.per_rpc_retry_buffer_size`. */
 export const defaultRetryBufferBytes = 256 * 1024;
 
+/** The gRPC message frame header (compressed flag, 4-byte length) counted with each kept message. */
+const messageFrameBytes = 5;
+
 /** What a RequestReplay needs. */
 export interface RequestReplayInit {
   readonly schema: DescMessage;
@@ -22,8 +25,8 @@ export interface RequestReplayInit {
   /** The call's hooks: `request` runs once per message, when it is pulled (a throw fails the call). */
   readonly hooks: ComposedClientHooks;
   /**
-   * Bytes of serialized requests kept for replay; exceeding it commits the
-   * call. `undefined`: keep nothing (the method is not retried by policy).
+   * Bytes of serialized requests kept for replay, each counted with its
+   * 5-byte message frame header; exceeding it commits the call. `undefined`: keep nothing (the method is not retried by policy).
    */
   readonly keepBytes: number | undefined;
 }
@@ -100,7 +103,7 @@ export class RequestReplay {
       this.pulled++;
       if (!this.overflowed) {
         this.kept.push(bytes);
-        this.keptBytes += bytes.length;
+        this.keptBytes += bytes.length + messageFrameBytes; // as on the wire: an empty message still costs its frame
         if (this.keptBytes > this.init.keepBytes!) this.overflowed = true;
       }
       return bytes;

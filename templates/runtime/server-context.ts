@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Metadata } from "@grpc/grpc-js";
 import type { ServerUnaryCall } from "@grpc/grpc-js";
@@ -178,6 +179,7 @@ export class ServerCall implements HandlerContext {
     let controller = this.controller;
     if (controller === undefined) {
       controller = this.controller = new AbortController();
+      setMaxListeners(0, controller.signal); // every downstream call the handler makes listens to it (propagation): no MaxListenersExceededWarning
       const reason = this.abortReason();
       if (reason !== undefined) controller.abort(reason);
       else if (!this.done) this.watch();

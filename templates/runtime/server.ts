@@ -14,14 +14,14 @@ import { Metadata } from "@grpc/grpc-js";
 import { createServiceDefinition, methodPath } from "./definition.js";
 import { Status, type GrpcError, type StatusObject } from "./grpc-error.js";
 import { ServerCall, type HandlerContext, type ServedMethod, type StreamResponses, type SurfaceCall } from "./server-context.js";
-import { startServerHooks, type ComposedServerHooks, type ServerHook } from "./hooks.js";
+import { startServerHooks, type CallResult, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
 import { runInCallContext } from "./propagation.js";
 import { readMessages, writeOrDrain } from "./streams.js";
 import { recordService, serverStateOf } from "./server-registry.js";
 import { methodLimits, type ServerLimitOptions } from "./server-limits.js";
 import { authenticationStep, type ServerAuthOptions } from "./server-auth.js";
-import { failureStatus } from "./server-errors.js";
+import { failureStatus, reportSafely, withoutStatusKeys } from "./server-errors.js";
 
 /**
  * Options for registering a service implementation: hooks and validation,
@@ -185,13 +185,66 @@ async function* afterAuth(c: ServedCall, call: GrpcStream): AsyncIterable<unknow
 }
 
 /** The request messages of a client-streaming or bidi call, each passed through the hooks. */
-async function* requestsOf(c: ServedCall, call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) {
-  // confirmEnd: a cancelled request stream throws CANCELLED instead of ending (grpc-js half-closes, then resets).
-  for await (const message of readMessages(call, { signal: c.signal, confirmEnd: true })) {
-    c.hooks.request(message);
-    yield message;
+function requestsOf(c: ServedCall, call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>): AsyncIterableIterator<unknown> {
+  return new RequestStream(c, call);
+}
+
+/**
+ * The handler's request stream: {@link readMessages} (its `signal` created
+ * at the first read) with each message passed through the hooks. A plain
+ * iterator, not an async generator, so that `return()` and `throw()` settle
+ * a pending `next()` at once (a generator queues them behind it); a hook
+ * that throws fails that `next()`, and later ones are `done`; so is a
+ * `next()` after the call finished (a handler that kept `requests`).
+ */
+class RequestStream implements AsyncIterableIterator<unknown> {
+  private messages: AsyncIterator<unknown> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly c: ServedCall,
+    private readonly call: ServerReadableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<unknown> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<unknown>> {
+    if (this.closed || this.c.finished) return Promise.resolve(doneResult); // finished: the call is over, nothing more arrives
+    // confirmEnd: a cancelled request stream throws CANCELLED instead of ending (grpc-js half-closes, then resets).
+    this.messages ??= readMessages(this.call, { signal: this.c.signal, confirmEnd: true })[Symbol.asyncIterator]();
+    return this.messages.next().then((r) => this.seen(r));
+  }
+
+  return(): Promise<IteratorResult<unknown>> {
+    this.close();
+    return Promise.resolve(doneResult);
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<unknown>> {
+    this.close();
+    return Promise.reject(error);
+  }
+
+  private seen(r: IteratorResult<unknown>): IteratorResult<unknown> {
+    if (r.done === true || this.closed) return doneResult;
+    try {
+      this.c.hooks.request(r.value);
+    } catch (err) {
+      this.close();
+      throw err;
+    }
+    return r;
+  }
+
+  private close(): void {
+    this.closed = true;
+    void this.messages?.return?.();
   }
 }
+
+const doneResult: IteratorResult<unknown> = Object.freeze({ done: true, value: undefined });
 
 /**
  * Run `invoke(c, arg)` as the handler: inside the hooks' `around` (only
@@ -295,13 +348,24 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 function endOk(c: ServedCall): void {
   c.flushHeader();
   c.finish();
-  c.hooks.end(okResult);
+  const trailer = c.trailerIfAny;
+  if (trailer !== undefined) withoutStatusKeys(trailer);
+  endHooks(c, okResult);
 }
 
 /** The call was cancelled or expired while the handler ran: nothing can be sent any more. */
 function endAborted(c: ServedCall, reason: GrpcError, error?: unknown): void {
   c.finish();
-  c.hooks.end({ code: reason.code, message: reason.rawMessage, error });
+  endHooks(c, { code: reason.code, message: reason.rawMessage, error });
+}
+
+/** End the hooks; an `end` that throws is reported (`onInternalError`) and never keeps the status from being sent. */
+function endHooks(c: ServedCall, result: CallResult): void {
+  try {
+    c.hooks.end(result);
+  } catch (err) {
+    reportSafely(c.runtime.report, err, c.path);
+  }
 }
 
 /** Send the status for a failed handler (see `failureStatus`). */
@@ -311,7 +375,7 @@ function fail(c: ServedCall, err: unknown, send: Settle): void {
   const trailers = c.errorTrailers();
   c.finish();
   const status = failureStatus(err, trailers, c.runtime.report, c.path);
-  c.hooks.end({ code: status.code, message: status.details, error: err });
+  endHooks(c, { code: status.code, message: status.details, error: err });
   send({ ...status, message: status.details });
 }
 
