@@ -2,14 +2,16 @@
  * The generated server when the user's own code misbehaves: a hook's `end`
  * or `onInternalError` that throws, a thrown GrpcError whose code is not a
  * failure, reserved `grpc-*` trailers, a handler that drives its request
- * stream by hand. Every call still gets the right status, every hook ends,
+ * stream by hand, a response that cannot be serialized or is over the
+ * server's `grpc.max_send_message_length`. Every call still gets the right status, every hook ends,
  * nothing is unhandled. Real grpc-js servers on 127.0.0.1 and the generated
  * echo client (testdata/fixtures/demo/v1/echo.proto).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { Metadata } from "@grpc/grpc-js";
 import { GrpcError, Status, type CallResult, type ServerHook } from "@grpckit/runtime";
-import { deferred, loadEcho, sleep, startEcho, type EchoModule } from "./support/echo.js";
+import { deferred, loadEcho, sleep, startEcho, waitFor, type EchoModule } from "./support/echo.js";
+import { insecure, startServer } from "./support/grpc.js";
 
 /** Everything unhandled during a test: there must be none. */
 const unhandled: unknown[] = [];
@@ -232,6 +234,79 @@ describe("the request stream a client-streaming handler iterates by hand", { tim
     } finally {
       stop.resolve();
       await pair.close();
+    }
+  });
+});
+
+describe("responses are serialized by the runtime, inside the handler's error handling", { timeout: 5000 }, () => {
+  it("unary: a response that cannot be serialized answers INTERNAL \"internal error\", goes to onInternalError, and the hooks see INTERNAL", async () => {
+    const { ends, hook } = endRecorder();
+    const reports: unknown[] = [];
+    const pair = await startEcho(gen, { echo: async () => ({ index: "not a number" }) }, { hooks: [hook], onInternalError: (e: unknown) => void reports.push(e) });
+    try {
+      const err = (await outcome(pair.client.echo({ text: "x" }))) as GrpcError;
+      expect([err.code, err.rawMessage]).toEqual([Status.INTERNAL, "internal error"]);
+      await waitFor(() => ends.length === 1);
+      expect(ends[0]?.code).toBe(Status.INTERNAL);
+      expect(reports).toHaveLength(1);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it("server streaming: the messages before it arrive, then INTERNAL; the handler's finally runs; the hooks see INTERNAL", async () => {
+    const { ends, hook } = endRecorder();
+    const reports: unknown[] = [];
+    let finallyRan = false;
+    const pair = await startEcho(
+      gen,
+      {
+        async *expand() {
+          try {
+            yield { text: "first" };
+            yield { payload: "not bytes" };
+            yield { text: "third" };
+          } finally {
+            finallyRan = true;
+          }
+        },
+      },
+      { hooks: [hook], onInternalError: (e: unknown) => void reports.push(e) },
+    );
+    try {
+      const got: string[] = [];
+      let error: unknown;
+      try {
+        for await (const m of pair.client.expand({}) as AsyncIterable<{ text: string }>) got.push(m.text);
+      } catch (e) {
+        error = e;
+      }
+      expect(got).toEqual(["first"]);
+      expect((error as GrpcError).code).toBe(Status.INTERNAL);
+      await waitFor(() => ends.length === 1);
+      expect(ends[0]?.code).toBe(Status.INTERNAL);
+      expect(reports).toHaveLength(1);
+      expect(finallyRan).toBe(true);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it("a response over grpc.max_send_message_length: RESOURCE_EXHAUSTED, seen by the hooks; one under it is sent", async () => {
+    const { ends, hook } = endRecorder();
+    let size = 4096;
+    const s = await startServer((server) => gen.addPartialEchoService(server, { echo: async () => ({ payload: new Uint8Array(size) }) }, { hooks: [hook] }), { "grpc.max_send_message_length": 1024 });
+    const client = new gen.EchoServiceClient(s.address, insecure());
+    try {
+      const err = (await outcome(client.echo({}))) as GrpcError;
+      expect(err.code).toBe(Status.RESOURCE_EXHAUSTED);
+      size = 1000;
+      expect(await outcome(client.echo({}))).toBe("OK");
+      await waitFor(() => ends.length === 2);
+      expect(ends.map((e) => e.code)).toEqual([Status.RESOURCE_EXHAUSTED, Status.OK]);
+    } finally {
+      client.close();
+      await s.stop();
     }
   });
 });

@@ -26,6 +26,33 @@ export function createServiceDefinition(service: DescService): ServiceDefinition
   return def;
 }
 
+const serverDefinitions = new WeakMap<DescService, ServiceDefinition>();
+
+/**
+ * The ServiceDefinition a generated server registers: {@link createServiceDefinition},
+ * except that responses reach grpc-js already serialized (`responseSerialize`
+ * passes the Buffer through). The server runtime serializes each response
+ * itself, inside the handler's error handling, so that a response that cannot
+ * be serialized answers INTERNAL through `onInternalError` and the hooks see
+ * that status (grpc-js would answer on its own, after the hooks ended OK).
+ *
+ * @internal For the server runtime.
+ */
+export function serverServiceDefinition(service: DescService): ServiceDefinition {
+  let def = serverDefinitions.get(service);
+  if (def === undefined) {
+    const d: Record<string, MethodDefinition<unknown, unknown>> = {};
+    for (const method of service.methods) d[method.name] = { ...methodDefinition(method), responseSerialize: passBuffer };
+    def = d as ServiceDefinition;
+    serverDefinitions.set(service, def);
+  }
+  return def;
+}
+
+function passBuffer(value: unknown): Buffer {
+  return value as Buffer;
+}
+
 const methodDefinitions = new WeakMap<DescMethod, MethodDefinition<unknown, unknown>>();
 
 /** The grpc-js MethodDefinition of one method (cached). */

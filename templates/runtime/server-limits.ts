@@ -133,3 +133,17 @@ function checked(name: string, value: number | undefined, min: number): number |
   if (!Number.isInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   return value;
 }
+
+/**
+ * The server's `grpc.max_send_message_length`: the largest serialized
+ * response in bytes, or -1 for no limit (grpc-js' default). Read from the
+ * grpc-js Server's constructor options (not public API: -1 when they cannot
+ * be read, and grpc-js then enforces the limit on its own, unseen by the hooks).
+ *
+ * @internal For the server runtime.
+ */
+export function maxSendMessageBytes(server: Server): number {
+  const options = (server as unknown as { options?: Record<string, unknown> }).options;
+  const max = options?.["grpc.max_send_message_length"];
+  return typeof max === "number" && max >= 0 ? max : -1;
+}

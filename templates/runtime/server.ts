@@ -11,15 +11,15 @@ import type {
   sendUnaryData,
 } from "@grpc/grpc-js";
 import { Metadata } from "@grpc/grpc-js";
-import { createServiceDefinition, methodPath } from "./definition.js";
-import { Status, type GrpcError, type StatusObject } from "./grpc-error.js";
+import { methodDefinition, methodPath, serverServiceDefinition } from "./definition.js";
+import { GrpcError, Status, type StatusObject } from "./grpc-error.js";
 import { ServerCall, type HandlerContext, type ServedMethod, type StreamResponses, type SurfaceCall } from "./server-context.js";
 import { startServerHooks, type CallResult, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
 import { runInCallContext } from "./propagation.js";
 import { readMessages, writeOrDrain } from "./streams.js";
 import { recordService, serverStateOf } from "./server-registry.js";
-import { methodLimits, type ServerLimitOptions } from "./server-limits.js";
+import { maxSendMessageBytes, methodLimits, type ServerLimitOptions } from "./server-limits.js";
 import { authenticationStep, type ServerAuthOptions } from "./server-auth.js";
 import { failureStatus, reportSafely, withoutStatusKeys } from "./server-errors.js";
 
@@ -62,6 +62,10 @@ interface MethodRuntime extends ServedMethod {
   readonly hooks: readonly ServerHook[];
   readonly auth: AuthStep;
   readonly report: Report;
+  /** The response serializer (protobuf binary): responses are serialized here, not by grpc-js (see `serverServiceDefinition`). */
+  readonly serialize: (message: unknown) => Buffer;
+  /** The server's `grpc.max_send_message_length` in bytes, -1 for none. */
+  readonly maxSendBytes: number;
   /** Streaming methods: start the handler, returning its responses. */
   readonly open?: (c: ServedCall, call: GrpcStream) => StreamResponses<unknown>;
 }
@@ -113,7 +117,7 @@ export function addServiceImplementation(
     }
     handlers[method.name] = createMethodHandler(server, method, (fn as AnyHandler).bind(impl), options, hooks);
   }
-  server.addService(createServiceDefinition(service), handlers);
+  server.addService(serverServiceDefinition(service), handlers);
   recordService(server, service);
 }
 
@@ -128,6 +132,8 @@ function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler,
     hooks,
     auth: authenticationStep(options),
     report: options.onInternalError ?? defaultReport,
+    serialize: methodDefinition(method).responseSerialize,
+    maxSendBytes: maxSendMessageBytes(server),
     open: method.methodKind === "server_streaming" ? serverStream : method.methodKind === "bidi_streaming" ? bidiStream : undefined,
   };
   const handler = kindHandler(runtime);
@@ -280,15 +286,16 @@ async function settleOnce(c: ServedCall, pending: PromiseLike<unknown>, callback
 function respondOnce(c: ServedCall, response: unknown, callback: sendUnaryData<unknown>): void {
   const reason = c.abortReason();
   if (reason !== undefined) return endAborted(c, reason);
-  let message: unknown;
+  let bytes: Buffer;
   try {
-    message = create(c.runtime.method.output, response as never);
+    const message = create(c.runtime.method.output, response as never);
     c.hooks.response(message);
+    bytes = responseBytes(c, message);
   } catch (err) {
-    return fail(c, err, callback as Settle);
+    return fail(c, err, callback as Settle); // a hook refused it, or it cannot be serialized (a field of the wrong type)
   }
   endOk(c);
-  callback(null, message, c.trailerIfAny);
+  callback(null, bytes, c.trailerIfAny);
 }
 
 /** Server-streaming and bidi: write every response with backpressure, then the status. */
@@ -325,14 +332,30 @@ async function pumpResponses(c: ServedCall, call: GrpcStream): Promise<void> {
   }
 }
 
-/** One response: the call must still be live (else its abort reason is thrown); then the hooks, the header, the write. A promise only when the write must wait for `drain`. */
+/** One response: the call must still be live (else its abort reason is thrown); then the hooks, serialization, the header, the write. A promise only when the write must wait for `drain`. */
 function writeResponse(c: ServedCall, call: GrpcStream, response: unknown): Promise<void> | undefined {
   const reason = c.abortReason();
   if (reason !== undefined) throw reason;
   const message = create(c.runtime.method.output, response as never);
   c.hooks.response(message);
+  const bytes = responseBytes(c, message); // a throw fails the call
   c.flushHeader();
-  return writeOrDrain(call, message, c);
+  return writeOrDrain(call, bytes, c);
+}
+
+/**
+ * A response as the bytes grpc-js sends: serialized here, so that a message
+ * that cannot be serialized fails the handler (INTERNAL, `onInternalError`),
+ * and checked against the server's `grpc.max_send_message_length`
+ * (RESOURCE_EXHAUSTED, as grpc-js answers it, but through the hooks).
+ *
+ * @throws what serialization threw; a GrpcError RESOURCE_EXHAUSTED for a response over the limit.
+ */
+function responseBytes(c: ServedCall, message: unknown): Buffer {
+  const bytes = c.runtime.serialize(message);
+  const max = c.runtime.maxSendBytes;
+  if (max >= 0 && bytes.length > max) throw new GrpcError(Status.RESOURCE_EXHAUSTED, `response larger than max_send_message_length (${bytes.length} vs. ${max} bytes)`);
+  return bytes;
 }
 
 /** An Iterable that is not also an AsyncIterable (an object with both is read asynchronously). */
