@@ -123,7 +123,7 @@ function testExpr(p: CheckPrinter, t: RuleTest): Printable {
       return ["!(", join(parts, t.or ? " || " : " && "), ")"];
     }
     case "in": {
-      const has = inExpr(p, t.values);
+      const has = inExpr(p, t.values, t.enumNumber === true && p.t === "ts" ? "(v as number)" : "v");
       return t.negate ? has : ["!", has];
     }
     case "timeCmp":
@@ -166,6 +166,8 @@ function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: 
   switch (m) {
     case "value":
       return "v";
+    case "enumNumber":
+      return p.t === "ts" ? "(v as number)" : "v";
     case "codepoints":
       return [p.im.validate("codePointLength"), "(v)"];
     case "utf8":
@@ -177,8 +179,8 @@ function measure(p: CheckPrinter, m: RuleTest & { t: "cmp" } extends { measure: 
   }
 }
 
-function inExpr(p: CheckPrinter, values: readonly Literal[]): Printable {
-  if (values.length <= 6) return ["(", join(values.map((x) => ["v === ", literal(p, x)]), " || "), ")"];
+function inExpr(p: CheckPrinter, values: readonly Literal[], v = "v"): Printable {
+  if (values.length <= 6) return ["(", join(values.map((x) => [v, " === ", literal(p, x)]), " || "), ")"];
   const set = p.hoist([pure, "new ", p.im.global("Set"), "([", join(values.map((x) => literal(p, x)), ", "), "])"]);
   return [set, ".has(v)"];
 }

@@ -3,10 +3,12 @@ import { userErrorAt } from "../errors.js";
 import type { ServiceModel } from "./service-model.js";
 
 /**
- * Members of every generated client class; an rpc whose local name equals one
- * of these gets `$` appended to its client method name (see `MethodModel.clientName`).
+ * Members of every generated client class, and `then` (a client with a `then`
+ * method is a thenable: `await`ing it or returning it from an async function
+ * would call the rpc); an rpc whose local name equals one of these gets `$`
+ * appended to its client method name (see `MethodModel.clientName`).
  */
-export const reservedClientMembers: readonly string[] = ["close", "getChannel", "transport"];
+export const reservedClientMembers: readonly string[] = ["close", "getChannel", "transport", "then"];
 
 /**
  * Check that every generated name is unique in its scope: the declarations a

@@ -103,13 +103,16 @@ function parseBool(value: string, key: string): boolean {
   throw new Error(`option "${key}" takes true or false, not "${value}"`);
 }
 
+/** A bare package specifier: an optionally scoped npm package name, then optional subpath segments; no empty, "." or ".." segment. */
+const packageSpecifier = /^(@[A-Za-z0-9~-][A-Za-z0-9._~-]*\/)?[A-Za-z0-9~-][A-Za-z0-9._~-]*(\/[A-Za-z0-9~-][A-Za-z0-9._~-]*)*$/;
+
 /**
  * A package specifier whose `/validate` and `/telemetry` subpaths resolve too
  * (generated code imports `<runtime_import>/validate` and
  * `<runtime_import>/telemetry`): no relative or absolute file path.
  */
 function parseModuleSpecifier(value: string, key: string): string {
-  const bad = value.trim() === "" || /[\s"'`\\]/.test(value) || /^[./]/.test(value) || /\.[cm]?[jt]s$/.test(value);
+  const bad = !packageSpecifier.test(value) || /\.[cm]?[jt]s$/.test(value);
   if (bad) {
     throw new Error(
       `option "${key}" takes a package specifier such as "@grpckit/runtime" or "@acme/grpckit-runtime" (its /validate and /telemetry subpaths must resolve too), not "${value}"`,

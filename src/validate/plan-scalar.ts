@@ -24,9 +24,11 @@ export function planScalarRules(type: FieldRules["type"], prefix: string, forKey
       return ctx.out;
     case "enum": {
       const r = type.value;
-      if (isFieldSet(r, fieldOf(r, "const"))) add(ctx, "const", `must equal ${r.const}`, { t: "cmp", measure: "value", op: "!==", value: r.const });
-      if (r.in.length > 0) add(ctx, "in", `must be in list ${list(r.in)}`, { t: "in", values: r.in, negate: false });
-      if (r.notIn.length > 0) add(ctx, "not_in", `must not be in list ${list(r.notIn)}`, { t: "in", values: r.notIn, negate: true });
+      // A number the enum does not declare is compared as a number (TypeScript rejects `E === 7` when 7 is no member of E).
+      const undeclared = (values: readonly number[]) => enumDesc !== undefined && values.some((n) => !enumDesc.values.some((v) => v.number === n));
+      if (isFieldSet(r, fieldOf(r, "const"))) add(ctx, "const", `must equal ${r.const}`, { t: "cmp", measure: undeclared([r.const]) ? "enumNumber" : "value", op: "!==", value: r.const });
+      if (r.in.length > 0) add(ctx, "in", `must be in list ${list(r.in)}`, { t: "in", values: r.in, negate: false, enumNumber: undeclared(r.in) });
+      if (r.notIn.length > 0) add(ctx, "not_in", `must not be in list ${list(r.notIn)}`, { t: "in", values: r.notIn, negate: true, enumNumber: undeclared(r.notIn) });
       if (r.definedOnly && enumDesc) {
         const values = [...new Set(enumDesc.values.map((v) => v.number))].sort((a, b) => a - b);
         ctx.out.unshift({ rule: `${base}.defined_only`, ruleId: "enum.defined_only", message: "value must be one of the defined enum values", forKey, test: { t: "in", values, negate: false } });

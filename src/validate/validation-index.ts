@@ -1,6 +1,8 @@
-import { create, createRegistry, getOption, hasOption, type DescExtension, type DescField, type DescFile, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
-import { field as fieldExt, message as messageExt, oneof as oneofExt } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { create, createRegistry, getOption, hasOption, isFieldSet, type DescExtension, type DescField, type DescFile, type DescMessage, type Message, type Registry } from "@bufbuild/protobuf";
+import { StringRulesSchema, field as fieldExt, message as messageExt, oneof as oneofExt, predefined as predefinedExt, type StringRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { createValidator } from "@bufbuild/protovalidate";
+import { parse } from "@bufbuild/cel";
+import { RE2JS } from "@bufbuild/re2";
 import { planMessage } from "./plan-message.js";
 import type { ValidationPlan, ValuePlan } from "./validation-plan.js";
 
@@ -27,7 +29,7 @@ export function createValidationIndex(files: readonly DescFile[]): ValidationInd
     if (p === undefined) {
       // Only a message annotated with rules can have rules that cannot hold; asking
       // protovalidate to compile the others would cost O(messages) for nothing.
-      p = (hasRuleOptions(desc) ? checkRules(desc, validator) : undefined) ?? planMessage(desc);
+      p = (hasRuleOptions(desc) ? checkRules(desc, validator, registry) : undefined) ?? planMessage(desc);
       if (p.kind === "delegated") p = { ...p, extensions: usedExtensions(desc, registry) };
       plans.set(desc.typeName, p);
     }
@@ -61,12 +63,58 @@ export function createValidationIndex(files: readonly DescFile[]): ValidationInd
  * rule of the wrong type, bad oneof rule, unknown predefined rule) makes a
  * BrokenPlan with protovalidate's reason.
  */
-function checkRules(desc: DescMessage, validator: ReturnType<typeof createValidator>): ValidationPlan | undefined {
+function checkRules(desc: DescMessage, validator: ReturnType<typeof createValidator>, registry: Registry): ValidationPlan | undefined {
   const result = validator.validate(desc, create(desc));
   if (result.kind === "error" && result.error.name === "CompilationError") {
     return { kind: "broken", desc, problem: result.error.message };
   }
+  // What protovalidate compiles only once a value is set: a `string.pattern`, a predefined rule's CEL.
+  for (const f of desc.fields) {
+    const problem = patternProblem(f) ?? predefinedCelProblem(f, registry);
+    if (problem !== undefined) return { kind: "broken", desc, problem: `field ${f.name}: ${problem}` };
+  }
   return undefined;
+}
+
+/** Why a `string.pattern` of the field's rules (items, keys and values included) is not a valid RE2 expression, or undefined. */
+function patternProblem(f: DescField): string | undefined {
+  for (const rules of nestedRules(getOption(f, fieldExt))) {
+    if (rules.$typeName !== StringRulesSchema.typeName || !isFieldSet(rules as StringRules, StringRulesSchema.field.pattern)) continue;
+    const pattern = (rules as StringRules).pattern;
+    try {
+      RE2JS.compile(pattern);
+    } catch (e) {
+      return `string.pattern ${JSON.stringify(pattern)} is not a valid RE2 expression (${e instanceof Error ? e.message : String(e)})`;
+    }
+  }
+  return undefined;
+}
+
+/** Why the CEL of a predefined rule the field uses does not parse, or undefined. */
+function predefinedCelProblem(f: DescField, registry: Registry): string | undefined {
+  for (const ext of extensionsOfField(f, registry)) {
+    if (!hasOption(ext, predefinedExt)) continue;
+    for (const rule of getOption(ext, predefinedExt).cel) {
+      try {
+        parse(rule.expression);
+      } catch (e) {
+        return `predefined rule ${ext.typeName} (${JSON.stringify(rule.id)}): CEL expression ${JSON.stringify(rule.expression)} does not parse (${e instanceof Error ? e.message : String(e)})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Every rules message inside `m` (m itself, then nested `*Rules`, e.g. `repeated.items.string`), depth first. */
+function nestedRules(m: Message | undefined): Message[] {
+  if (m === undefined) return [];
+  const out: Message[] = [m];
+  for (const v of Object.values(m) as unknown[]) {
+    if (typeof v !== "object" || v === null) continue;
+    const inner = "case" in v ? (v as { value?: unknown }).value : v;
+    if (typeof inner === "object" && inner !== null && "$typeName" in inner) out.push(...nestedRules(inner as Message));
+  }
+  return out;
 }
 
 /** Whether the message, one of its fields or one of its oneofs carries buf.validate options. */

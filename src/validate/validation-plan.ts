@@ -102,7 +102,8 @@ export type RuleTest =
   | { readonly t: "cmp"; readonly measure: Measure; readonly op: "<" | "<=" | ">" | ">=" | "!==" | "==="; readonly value: Literal }
   /** Numeric range; `or` for an exclusive range (gt > lt); `nan` when NaN fails. */
   | { readonly t: "range"; readonly lo?: Bound; readonly hi?: Bound; readonly or: boolean; readonly nan: boolean }
-  | { readonly t: "in"; readonly values: readonly Literal[]; readonly negate: boolean }
+  /** `v` in `values`; `enumNumber`: `v` is an enum value compared as a number (some of `values` are not declared). */
+  | { readonly t: "in"; readonly values: readonly Literal[]; readonly negate: boolean; readonly enumNumber?: boolean }
   /** A runtime helper `fn(v, ...args)`; violated when its result equals `violatedWhen`. */
   | { readonly t: "helper"; readonly fn: string; readonly args: readonly Literal[]; readonly violatedWhen: boolean }
   | { readonly t: "pattern"; readonly source: string; readonly bytes: boolean }
@@ -129,7 +130,8 @@ export interface TimeBound {
   readonly value: TimeValue;
 }
 
-export type Measure = "value" | "codepoints" | "utf8" | "length" | "pairs";
+/** What a "cmp" test compares; `enumNumber`: an enum value as a number (a rule may name a number the enum does not declare: proto3 enums are open). */
+export type Measure = "value" | "enumNumber" | "codepoints" | "utf8" | "length" | "pairs";
 
 export interface Bound {
   readonly op: ">" | ">=" | "<" | "<=";

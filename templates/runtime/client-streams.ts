@@ -30,7 +30,19 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
     private readonly begin: (consumer: ResponseQueue<T>) => CallEngine,
   ) {}
 
+  /**
+   * A message of the committed attempt: through the response hooks now, as it
+   * arrives (so that telemetry sees every message before the call's end,
+   * whenever the caller reads it), then queued. A hook that throws ends the
+   * call with that error, delivered after the messages queued before.
+   */
   message(message: unknown): void {
+    try {
+      this.hooks.response(message);
+    } catch (err) {
+      this.engine?.cancel(err);
+      return;
+    }
     this.queue.push(message as T);
     if (this.queue.length >= highWaterMark && !this.paused) {
       this.paused = true;
@@ -89,14 +101,6 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
         this.paused = false;
         this.engine?.resume();
       }
-      try {
-        this.hooks.response(value);
-      } catch (err) {
-        this.left = true;
-        this.queue.length = 0;
-        this.engine?.cancel(err);
-        return Promise.reject(this.outcome?.error ?? grpcErrorFromServiceError(err, "local"));
-      }
       return Promise.resolve({ done: false, value });
     }
     if (this.outcome === undefined) return undefined;
@@ -108,7 +112,7 @@ export class ResponseQueue<T> implements CallConsumer, AsyncIterator<T> {
   /** Settle pending next() calls, oldest first, while results are ready. */
   private wake(): void {
     while (this.waiting.length > 0) {
-      // Taken out first: take() may re-enter wake() (a response hook throws, the engine ends, end() wakes).
+      // Taken out first, so that wake() stays correct if take() ever re-enters it.
       const w = this.waiting.shift() as (typeof this.waiting)[number];
       const r = this.take();
       if (r === undefined) {

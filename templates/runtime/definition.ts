@@ -18,7 +18,7 @@ const definitions = new WeakMap<DescService, ServiceDefinition>();
 export function createServiceDefinition(service: DescService): ServiceDefinition {
   let def = definitions.get(service);
   if (def === undefined) {
-    const d: Record<string, MethodDefinition<unknown, unknown>> = {};
+    const d: Record<string, MethodDefinition<unknown, unknown>> = Object.create(null); // no prototype: an rpc named __proto__ is a key like any other
     for (const method of service.methods) d[method.name] = methodDefinition(method);
     def = d as ServiceDefinition;
     definitions.set(service, def);
@@ -41,7 +41,7 @@ const serverDefinitions = new WeakMap<DescService, ServiceDefinition>();
 export function serverServiceDefinition(service: DescService): ServiceDefinition {
   let def = serverDefinitions.get(service);
   if (def === undefined) {
-    const d: Record<string, MethodDefinition<unknown, unknown>> = {};
+    const d: Record<string, MethodDefinition<unknown, unknown>> = Object.create(null); // no prototype: an rpc named __proto__ is a key like any other
     for (const method of service.methods) d[method.name] = { ...methodDefinition(method), responseSerialize: passBuffer };
     def = d as ServiceDefinition;
     serverDefinitions.set(service, def);

@@ -60,7 +60,7 @@ export interface ClientCallStart {
 export interface ClientCallHooks {
   /** Each request message before it is sent. Throw a GrpcError to fail the call locally with it. */
   request?(message: unknown): void;
-  /** Each response message, before the caller sees it. */
+  /** Each response message, before the caller sees it: as it arrives (streams: before the call ends, however slowly the caller reads). Throw to fail the call locally with that error. */
   response?(message: unknown): void;
   /** The response headers. */
   header?(header: Metadata): void;
@@ -99,7 +99,8 @@ export interface ComposedServerHooks {
   end(result: CallResult): void;
 }
 
-const noServerHooks: ComposedServerHooks = {
+/** The composed hooks of a call without server hooks, or whose hooks failed to start (shared). @internal */
+export const noServerHooks: ComposedServerHooks = {
   wraps: false,
   around: (fn) => fn(),
   request: () => {},
@@ -117,14 +118,32 @@ function startAll<F extends (...args: never[]) => unknown>(hooks: readonly F[], 
   return started;
 }
 
-/** Start the server hooks of one call and compose them (first = outermost). */
+/**
+ * Start the server hooks of one call and compose them (first = outermost).
+ *
+ * @throws what a hook threw, after ending (with INTERNAL and that error) the hooks started before it.
+ */
 export function startServerHooks(hooks: readonly ServerHook[], method: DescMethod, context: HandlerContext): ComposedServerHooks {
   let started: ServerCallHooks[] | undefined;
   for (const hook of hooks) {
-    const h = hook(method, context);
+    let h: ServerCallHooks | undefined;
+    try {
+      h = hook(method, context);
+    } catch (error) {
+      if (started !== undefined) endQuietly(started, { code: 13 as Status, message: "internal error", error }); // INTERNAL, as the call answers
+      throw error;
+    }
     if (h !== undefined && h !== null) (started ??= []).push(h);
   }
   return started === undefined ? noServerHooks : new StartedServerHooks(started);
+}
+
+function endQuietly(started: readonly ServerCallHooks[], result: CallResult): void {
+  try {
+    endEach(started, result);
+  } catch {
+    // the call fails with the start error; a second failure while ending adds nothing to report
+  }
 }
 
 /** The composed server hooks of one call: one object, methods on the prototype. */

@@ -46,11 +46,20 @@ export function authenticationStep(options: ServerAuthOptions): ((ctx: HandlerCo
       principal = await authenticate(ctx);
       if (principal === undefined) throw new TypeError("authenticate returned undefined");
     } catch (err) {
-      onAuthenticationError?.(err, ctx);
+      seeRefusal(onAuthenticationError, err, ctx);
       throw refusal(err);
     }
     (ctx as { principal: unknown }).principal = principal;
   };
+}
+
+/** `onAuthenticationError(err, ctx)`; one that throws is logged with `console.error` and changes nothing for the client. */
+function seeRefusal(onAuthenticationError: ServerAuthOptions["onAuthenticationError"], err: unknown, ctx: HandlerContext): void {
+  try {
+    onAuthenticationError?.(err, ctx);
+  } catch (callbackError) {
+    console.error(`protoc-gen-grpckit: onAuthenticationError threw for ${ctx.path}:`, callbackError);
+  }
 }
 
 function refusal(err: unknown): GrpcError {

@@ -14,7 +14,7 @@ import { Metadata } from "@grpc/grpc-js";
 import { methodDefinition, methodPath, serverServiceDefinition } from "./definition.js";
 import { GrpcError, Status, type StatusObject } from "./grpc-error.js";
 import { ServerCall, type HandlerContext, type ServedMethod, type StreamResponses, type SurfaceCall } from "./server-context.js";
-import { startServerHooks, type CallResult, type ComposedServerHooks, type ServerHook } from "./hooks.js";
+import { noServerHooks, startServerHooks, type CallResult, type ComposedServerHooks, type ServerHook } from "./hooks.js";
 import { serverHooksOf, type ServiceRuntimeConfig } from "./service-config.js";
 import { runInCallContext } from "./propagation.js";
 import { readMessages, writeOrDrain } from "./streams.js";
@@ -73,10 +73,18 @@ interface MethodRuntime extends ServedMethod {
 /** One call being served: the handler's context, plus its hooks and its method's runtime. */
 class ServedCall extends ServerCall {
   readonly hooks: ComposedServerHooks;
+  /** What a hook threw when the call started: the call fails with it (see `fail`) and the handler never runs. */
+  readonly startFailure: { readonly error: unknown } | undefined;
 
   constructor(call: SurfaceCall, runtime: MethodRuntime) {
     super(call, runtime);
-    this.hooks = startServerHooks(runtime.hooks, runtime.method, this);
+    let hooks = noServerHooks;
+    try {
+      hooks = startServerHooks(runtime.hooks, runtime.method, this);
+    } catch (error) {
+      this.startFailure = { error };
+    }
+    this.hooks = hooks;
   }
 
   get runtime(): MethodRuntime {
@@ -105,9 +113,9 @@ export function addServiceImplementation(
   config: ServiceRuntimeConfig = {},
 ): void {
   const hooks = serverHooksOf(config, options);
-  const handlers: UntypedServiceImplementation = {};
+  const handlers: UntypedServiceImplementation = Object.create(null); // no prototype: an rpc named __proto__ is a key like any other
   for (const method of service.methods) {
-    const fn = (impl as Record<string, unknown>)[method.localName];
+    const fn = implementationOf(impl, method.localName);
     if (fn === undefined) {
       handlers[method.name] = unimplementedHandler(method);
       continue;
@@ -119,6 +127,18 @@ export function addServiceImplementation(
   }
   server.addService(serverServiceDefinition(service), handlers);
   recordService(server, service);
+}
+
+/**
+ * `impl[name]`, the way a class instance or object literal provides it (own or
+ * inherited), except what every object inherits from `Object.prototype`: an
+ * rpc named `HasOwnProperty` or `__proto__` that the implementation leaves out
+ * is left out (UNIMPLEMENTED), not served by `Object.prototype.hasOwnProperty`.
+ */
+function implementationOf(impl: object, name: string): unknown {
+  if (name === "__proto__") return Object.getOwnPropertyDescriptor(impl, name)?.value;
+  const fn = (impl as Record<string, unknown>)[name];
+  return fn !== undefined && fn === (Object.prototype as unknown as Record<string, unknown>)[name] ? undefined : fn;
 }
 
 function createMethodHandler(server: Server, method: DescMethod, fn: AnyHandler, options: ServerOptions, hooks: readonly ServerHook[]): UntypedHandleCall {
@@ -161,7 +181,14 @@ function kindHandler(runtime: MethodRuntime): UntypedHandleCall {
 
 /** `invoke` run once the call is authenticated: built once per method (unary and client-streaming). */
 function authenticatedFirst<A>(invoke: (c: ServedCall, arg: A) => unknown): (c: ServedCall, arg: A) => unknown {
-  return (c, arg) => (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => invoke(c, arg));
+  return (c, arg) => (c.runtime.auth as NonNullable<AuthStep>)(c).then(() => invokeIfLive(c, invoke, arg));
+}
+
+/** `invoke(c, arg)`, unless the call was cancelled or expired meanwhile (then its abort reason is thrown: the handler never runs). */
+function invokeIfLive<A>(c: ServedCall, invoke: (c: ServedCall, arg: A) => unknown, arg: A): unknown {
+  const reason = c.abortReason();
+  if (reason !== undefined) throw reason;
+  return invoke(c, arg);
 }
 
 /** Unary: the request through the hooks, then the handler. */
@@ -187,6 +214,8 @@ function bidiStream(c: ServedCall, call: GrpcStream): StreamResponses<unknown> {
 /** The responses of a streaming handler that runs once the call is authenticated (an Iterable's are read through `yield*`). */
 async function* afterAuth(c: ServedCall, call: GrpcStream): AsyncIterable<unknown> {
   await (c.runtime.auth as NonNullable<AuthStep>)(c);
+  const reason = c.abortReason(); // cancelled or expired while authenticating: the handler never runs
+  if (reason !== undefined) throw reason;
   yield* (c.runtime.open as NonNullable<MethodRuntime["open"]>)(c, call);
 }
 
@@ -263,6 +292,7 @@ function callHandler<A, T>(c: ServedCall, invoke: (c: ServedCall, arg: A) => T, 
 
 /** Unary and client-streaming: one response, or an error, through the callback. Awaits only a handler that returned a promise. */
 function serveOnce<A>(c: ServedCall, invoke: (c: ServedCall, arg: A) => unknown, arg: A, callback: sendUnaryData<unknown>): void {
+  if (c.startFailure !== undefined) return fail(c, c.startFailure.error, callback as Settle);
   let result: unknown;
   try {
     result = callHandler(c, invoke, arg);
@@ -300,6 +330,7 @@ function respondOnce(c: ServedCall, response: unknown, callback: sendUnaryData<u
 
 /** Server-streaming and bidi: write every response with backpressure, then the status. */
 async function serveStream(c: ServedCall, call: GrpcStream): Promise<void> {
+  if (c.startFailure !== undefined) return fail(c, c.startFailure.error, (s) => call.emit("error", s));
   try {
     await callHandler(c, pumpResponses, call);
   } catch (err) {

@@ -19,10 +19,12 @@ export interface ReadMessagesOptions {
    * loop then throws `signal.reason` instead of ending normally. A server
    * needs it: a grpc-js client cancels with Node's `Http2Stream.close()`,
    * which sends END_STREAM just before RST_STREAM, so the request stream
-   * "ends" right before the call is cancelled. Caveat: when the two frames
-   * arrive in separate socket reads (rare: they are written together), the
-   * end can still be delivered first; the call's `signal` aborts right after
-   * and the runtime drops the response. Default false.
+   * "ends" right before the call is cancelled. Caveat: the two frames can
+   * arrive in separate socket reads (on loopback, Node writes RST_STREAM
+   * 0.3-1.5 ms after END_STREAM when a client closes a stream it had not
+   * half-closed, e.g. because its request iterable threw); the end is then
+   * delivered first, and a handler that returns within that window answers
+   * OK to a call its client has already given up on. Default false.
    */
   readonly confirmEnd?: boolean;
 }

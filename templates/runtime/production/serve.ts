@@ -47,12 +47,14 @@ export interface ProductionKit {
    * (explicit: `ServerCredentials.createInsecure()` or TLS, e.g. from
    * `serverCredentialsFromFiles`), and the health probe port if configured.
    * Resolves with the bound main port. Call once.
-   * @throws Error when called twice or after `shutdown()`; rejects with grpc-js's bind error
+   * Rejects with an Error when called twice or after `shutdown()`, and with grpc-js's bind error.
    */
   listen(address: string, credentials: ServerCredentials): Promise<number>;
   /**
    * Graceful shutdown ({@link shutdownGracefully} with the kit's health and
    * timings), then the probe server; resolves with the main server's result.
+   * Called while `listen()` is still binding (a signal at start-up), it
+   * waits for the binds first, so that neither server is left serving.
    * Idempotent.
    */
   shutdown(): Promise<ShutdownResult>;
@@ -85,7 +87,7 @@ export function serveProduction(server: Server, options: ServeProductionOptions 
   }
   let probe: Server | undefined;
   let probePort: number | undefined;
-  let listened = false;
+  let listening: Promise<number> | undefined;
   let down: Promise<ShutdownResult> | undefined;
   let removeSignals: (() => void) | undefined;
 
@@ -95,19 +97,22 @@ export function serveProduction(server: Server, options: ServeProductionOptions 
     get healthProbePort() {
       return probePort;
     },
-    async listen(address, credentials) {
-      if (listened || down !== undefined) throw new Error("serveProduction: listen() may be called once, before shutdown()");
-      listened = true;
-      const port = await bind(server, address, credentials);
-      if (options.healthPort !== undefined && health !== undefined) {
-        probe = new Server();
-        health.addTo(probe);
-        probePort = await bind(probe, probeAddress(address, options.healthPort), ServerCredentials.createInsecure());
-      }
-      return port;
+    listen(address, credentials) {
+      if (listening !== undefined || down !== undefined) return Promise.reject(new Error("serveProduction: listen() may be called once, before shutdown()"));
+      listening = (async () => {
+        const port = await bind(server, address, credentials);
+        if (options.healthPort !== undefined && health !== undefined) {
+          probe = new Server();
+          health.addTo(probe);
+          probePort = await bind(probe, probeAddress(address, options.healthPort), ServerCredentials.createInsecure());
+        }
+        return port;
+      })();
+      return listening;
     },
     shutdown() {
       down ??= (async () => {
+        await listening?.catch(() => undefined); // a shutdown during listen() (a signal at start-up) waits for the binds, then stops both servers
         const result = await shutdownGracefully(server, {
           graceMs: options.shutdownGraceMs,
           drainDelayMs: options.drainDelayMs,

@@ -136,7 +136,9 @@ export interface GracefulTarget {
  * `kit.shutdown()` for a kit, whose own options then apply), then call
  * `onShutdown` (default: exit 0). Further signals while draining are
  * ignored: the grace deadline bounds the wait. Installing a handler
- * replaces Node's default action (exit) for these signals.
+ * replaces Node's default action (exit) for these signals until the
+ * server is down; the handlers are then removed, before `onShutdown`. If
+ * the shutdown itself fails, the error is logged and the process exits 1.
  *
  * Returns a function that removes the handlers (idempotent).
  */
@@ -144,16 +146,27 @@ export function shutdownOnSignals(target: Server | GracefulTarget, options: Sign
   const signals = options.signals ?? (["SIGTERM", "SIGINT"] as const);
   const onShutdown = options.onShutdown ?? (() => process.exit(0));
   let started = false;
+  const remove = () => {
+    for (const signal of signals) process.off(signal, handler);
+  };
   const handler = () => {
     if (started) return;
     started = true;
     const down = isGracefulTarget(target) ? target.shutdown() : shutdownGracefully(target, options);
-    void down.then(onShutdown);
+    void down.then(
+      (result) => {
+        remove(); // the server is down: signals get their default action again (a hung onShutdown can still be stopped)
+        onShutdown(result);
+      },
+      (error: unknown) => {
+        remove();
+        console.error("protoc-gen-grpckit: graceful shutdown on a signal failed:", error);
+        process.exit(1);
+      },
+    );
   };
   for (const signal of signals) process.on(signal, handler);
-  return () => {
-    for (const signal of signals) process.off(signal, handler);
-  };
+  return remove;
 }
 
 function isGracefulTarget(target: Server | GracefulTarget): target is GracefulTarget {
